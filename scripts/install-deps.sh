@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, everything ddnswatch needs to build, run and test.
+# Idempotent and quick when nothing is missing: it asks dpkg first and calls apt only for
+# what is absent. Needs root (or sudo) only when something must be installed.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  make cmake ninja-build g++ clang-14 libclang-rt-14-dev clang-format clang-tidy pkg-config git
+  # libraries (DESIGN.md section 7)
+  libc-ares-dev libcurl4-openssl-dev libuv1-dev prometheus-cpp-dev libcivetweb-dev
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
+  libgtest-dev libgmock-dev zlib1g-dev
+  # test tools: promtool, the JSON Schema validator, an HTTP client
+  prometheus python3 python3-jsonschema curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+
+# Servers such as prometheus would start on install on a systemd host; the tests start their
+# own copies, so keep the packaged services from starting while we install.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  guard=/usr/sbin/policy-rc.d
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$guard" >/dev/null
+  $sudo chmod +x "$guard"
+  trap '$sudo rm -f "$guard"' EXIT
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

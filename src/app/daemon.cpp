@@ -1,0 +1,207 @@
+#include "app/daemon.h"
+
+#include <csignal>
+
+#include <atomic>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "config/config_loader.h"
+#include "core/event_loop.h"
+#include "core/logging.h"
+#include "core/state_store.h"
+#include "exporters/http_server.h"
+#include "exporters/metrics.h"
+
+#ifndef DDNSWATCH_VERSION
+#define DDNSWATCH_VERSION "0.0.0"
+#endif
+#ifndef DDNSWATCH_REVISION
+#define DDNSWATCH_REVISION "unknown"
+#endif
+
+namespace ddnswatch::app {
+
+const char* version() { return DDNSWATCH_VERSION; }
+const char* revision() { return DDNSWATCH_REVISION; }
+
+namespace {
+
+// /healthz fails when the loop has not ticked for this long.
+constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
+constexpr auto kHeartbeatStale = std::chrono::seconds(10);
+
+}  // namespace
+
+struct Daemon::Impl {
+  DaemonOptions options;
+  config::Config cfg;
+  const Clock& clock;
+  std::unique_ptr<EventLoop> loop;
+  exporters::Metrics metrics{exporters::BuildInfo{version(), revision()}};
+  std::unique_ptr<exporters::HttpServer> http;
+  std::unique_ptr<Timer> heartbeat_timer;
+  std::atomic<int64_t> heartbeat_ms{0};  // steady time of the loop's last tick
+  std::unique_ptr<StateStore> state;
+  nlohmann::json state_data = nlohmann::json::object();
+
+  Impl(DaemonOptions o, config::Config c, const Clock& clk)
+      : options(std::move(o)), cfg(std::move(c)), clock(clk) {}
+
+  int64_t steady_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               clock.steady_now().time_since_epoch())
+        .count();
+  }
+
+  LogOptions log_options(const config::Config& c) const {
+    LogOptions lo;
+    lo.level = options.log_level.value_or(c.log.level);
+    lo.format = options.log_format.value_or(c.log.format) == "json" ? LogFormat::kJson
+                                                                     : LogFormat::kText;
+    return lo;
+  }
+
+  std::map<std::string, exporters::HttpHandler> routes() {
+    std::map<std::string, exporters::HttpHandler> r;
+    r["/metrics"] = [this](const exporters::HttpRequest&) {
+      return exporters::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                                     metrics.render(), {}};
+    };
+    r["/healthz"] = [this](const exporters::HttpRequest&) {
+      int64_t age = steady_ms() - heartbeat_ms.load();
+      if (age > std::chrono::duration_cast<std::chrono::milliseconds>(kHeartbeatStale).count()) {
+        return exporters::HttpResponse{
+            503, "text/plain; charset=utf-8",
+            fmt::format("event loop stalled: last tick {} ms ago\n", age), {}};
+      }
+      return exporters::HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
+    };
+    return r;
+  }
+
+  Result<std::unique_ptr<exporters::HttpServer>> start_http(const config::ListenAddress& l) {
+    exporters::HttpServerOptions o;
+    o.host = l.host;
+    o.port = l.port;
+    auto server = exporters::HttpServer::start(o, routes());
+    if (server) spdlog::info("serving /metrics and /healthz on {}:{}", l.host, (*server)->port());
+    return server;
+  }
+
+  // Loads state_dir's file, reporting a corrupt one, and records this start in it. A state
+  // folder that cannot be written is logged, not fatal: monitoring goes on without it.
+  void open_state(const std::filesystem::path& dir) {
+    state = std::make_unique<StateStore>(dir, clock);
+    auto loaded = state->load();
+    if (!loaded) {
+      spdlog::error("state: {}", loaded.error().message);
+      return;
+    }
+    if (loaded->moved_aside) {
+      spdlog::error("state: {} ({}); moved it to {} and started with an empty state",
+                    state->file().string(), loaded->problem, loaded->moved_aside->string());
+    }
+    state_data = std::move(loaded->data);
+    state_data["daemon"]["last_start"] = format_utc(clock.wall_now());
+    if (auto saved = state->save(state_data); !saved) {
+      spdlog::error("state: {}", saved.error().message);
+    }
+  }
+
+  void reload() {
+    spdlog::info("reloading {}", options.config_path.string());
+    auto loaded = config::load_config(options.config_path);
+    if (!loaded) {
+      for (const auto& d : loaded.error()) {
+        spdlog::error("config reload rejected: {}: {}", options.config_path.string(),
+                      d.to_string());
+      }
+      spdlog::error("config reload rejected; the previous configuration stays in effect");
+      metrics.config_loaded(false, clock.wall_now());
+      return;
+    }
+    config::Config next = std::move(*loaded);
+    if (next.listen.to_string() != cfg.listen.to_string()) {
+      // Stop the old listener first: the new address may share its port.
+      http.reset();
+      auto server = start_http(next.listen);
+      if (!server) {
+        spdlog::error("config reload rejected: {}", server.error().message);
+        if (auto old = start_http(cfg.listen)) {
+          http = std::move(*old);
+        } else {
+          spdlog::critical("cannot listen on the previous address either: {}",
+                           old.error().message);
+        }
+        metrics.config_loaded(false, clock.wall_now());
+        return;
+      }
+      http = std::move(*server);
+    }
+    if (next.state_dir != cfg.state_dir) open_state(next.state_dir);
+    if (auto r = setup_logging(log_options(next)); !r) spdlog::error("{}", r.error().message);
+    cfg = std::move(next);
+    metrics.config_loaded(true, clock.wall_now());
+    spdlog::info("configuration reloaded");
+  }
+};
+
+Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, config::Config cfg,
+                                               const Clock& clock) {
+  auto impl = std::make_unique<Impl>(options, std::move(cfg), clock);
+  auto loop = EventLoop::create();
+  if (!loop) return tl::unexpected(loop.error());
+  impl->loop = std::move(*loop);
+  Impl* self = impl.get();
+
+  for (int sig : {SIGINT, SIGTERM}) {
+    auto r = impl->loop->on_signal(sig, [self, sig] {
+      spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      self->loop->stop();
+    });
+    if (!r) return tl::unexpected(r.error());
+  }
+#ifdef SIGHUP
+  if (auto r = impl->loop->on_signal(SIGHUP, [self] { self->reload(); }); !r) {
+    return tl::unexpected(r.error());
+  }
+#endif
+
+  impl->heartbeat_ms = impl->steady_ms();
+  impl->heartbeat_timer = impl->loop->make_timer([self] { self->heartbeat_ms = self->steady_ms(); });
+  impl->heartbeat_timer->start(kHeartbeatInterval, kHeartbeatInterval);
+
+  impl->open_state(impl->cfg.state_dir);
+  auto server = impl->start_http(impl->cfg.listen);
+  if (!server) return tl::unexpected(server.error());
+  impl->http = std::move(*server);
+  impl->metrics.config_loaded(true, clock.wall_now());
+  return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
+}
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Daemon::~Daemon() {
+  // Handles on the loop go before the loop itself.
+  impl_->http.reset();
+  impl_->heartbeat_timer.reset();
+  impl_->loop.reset();
+}
+
+int Daemon::run() {
+  spdlog::info("ddnswatch {} started with {}", version(), impl_->cfg.source.string());
+  impl_->loop->run();
+  auto started = impl_->clock.steady_now();
+  impl_->http.reset();
+  spdlog::info("stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       impl_->clock.steady_now() - started)
+                                       .count());
+  return 0;
+}
+
+void Daemon::request_stop() { impl_->loop->stop(); }
+
+}  // namespace ddnswatch::app

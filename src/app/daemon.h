@@ -1,0 +1,48 @@
+// The daemon: owns the event loop and everything on it, the metric catalog and the HTTP
+// endpoint; loads the config at start and on SIGHUP; stops on SIGINT and SIGTERM.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace ddnswatch::app {
+
+struct DaemonOptions {
+  std::filesystem::path config_path;
+  // Set when the command line chose them; they then win over the config's "log" section.
+  std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
+};
+
+/// Create, run and destroy on one thread (main).
+class Daemon {
+ public:
+  static Result<std::unique_ptr<Daemon>> create(const DaemonOptions& options, config::Config cfg,
+                                                const Clock& clock);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  /// Serves until SIGINT or SIGTERM (or request_stop()); returns the process exit code.
+  int run();
+
+  /// Thread-safe.
+  void request_stop();
+
+ private:
+  struct Impl;
+  explicit Daemon(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The version string and the git revision this binary was built from.
+const char* version();
+const char* revision();
+
+}  // namespace ddnswatch::app

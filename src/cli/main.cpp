@@ -1,0 +1,149 @@
+// The ddnswatch command line: parses arguments with CLI11, initialises the process-wide
+// libraries once, and dispatches to run, check or version. Exit codes: 0 success, 1 failure
+// (a bad config, a daemon that could not start), 2 usage errors.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "app/daemon.h"
+#include "config/config_loader.h"
+#include "core/logging.h"
+#include "exporters/http_server.h"
+#include "resolvers/cares_library.h"
+
+namespace {
+
+using namespace ddnswatch;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+std::string default_config_path() {
+  // Read once, before any thread exists.
+  if (const char* env = std::getenv("DDNSWATCH_CONFIG"); env && *env) {  // NOLINT
+    return env;
+  }
+  return "/etc/ddnswatch/ddnswatch.json";
+}
+
+void print_diagnostics(const std::string& file, const std::vector<config::Diagnostic>& diags) {
+  for (const auto& d : diags) fmt::print(stderr, "{}: {}\n", file, d.to_string());
+  fmt::print(stderr, "{}: {} error{}\n", file, diags.size(), diags.size() == 1 ? "" : "s");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{
+      "ddnswatch keeps a DNS name pointed at your public IP and checks, resolver by resolver,\n"
+      "that the world sees the change. Documentation of the config: docs/config.md"};
+  cli.require_subcommand(1);
+  cli.fallthrough();
+
+  std::string config_path = default_config_path();
+  std::string log_format;
+  std::string log_level;
+  cli.add_option("-c,--config", config_path, "Config file (default: $DDNSWATCH_CONFIG or "
+                                             "/etc/ddnswatch/ddnswatch.json)");
+  cli.add_option("--log-format", log_format, "Log format: text or json (default: from the config, "
+                                             "else text)")
+      ->check(CLI::IsMember({"text", "json"}));
+  cli.add_option("--log-level", log_level,
+                 std::string("Log level: ") + log_level_names() +
+                     " (default: from the config, else info)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  auto* run = cli.add_subcommand("run", "Run the daemon until SIGINT or SIGTERM; SIGHUP reloads");
+  auto* check = cli.add_subcommand("check", "Validate the config; print ok or every error");
+  auto* version = cli.add_subcommand("version", "Print the version and library versions");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    cli.exit(e);
+    return kExitUsage;
+  }
+
+  if (version->parsed()) {
+    fmt::print("ddnswatch {} (revision {})\nc-ares {}, libcurl {}\n", app::version(),
+               app::revision(), resolvers::cares_version(), curl_version_info(CURLVERSION_NOW)->version);
+    return kExitOk;
+  }
+
+  if (check->parsed()) {
+    auto loaded = config::load_config(config_path);
+    if (!loaded) {
+      print_diagnostics(config_path, loaded.error());
+      return kExitFailure;
+    }
+    fmt::print("ok\n");
+    return kExitOk;
+  }
+
+  if (run->parsed()) {
+    // Logging first, with the command line's choices, so config errors are formatted as asked.
+    LogOptions early;
+    early.format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+    early.level = log_level.empty() ? "info" : log_level;
+    if (auto r = setup_logging(early); !r) {
+      fmt::print(stderr, "{}\n", r.error().message);
+      return kExitUsage;
+    }
+    auto loaded = config::load_config(config_path);
+    if (!loaded) {
+      for (const auto& d : loaded.error()) spdlog::error("{}: {}", config_path, d.to_string());
+      spdlog::error("{}: {} error{}; not starting", config_path, loaded.error().size(),
+                    loaded.error().size() == 1 ? "" : "s");
+      return kExitFailure;
+    }
+    app::DaemonOptions options;
+    options.config_path = config_path;
+    if (!log_level.empty()) options.log_level = log_level;
+    if (!log_format.empty()) options.log_format = log_format;
+    LogOptions final_log;
+    final_log.level = options.log_level.value_or(loaded->log.level);
+    final_log.format =
+        options.log_format.value_or(loaded->log.format) == "json" ? LogFormat::kJson
+                                                                  : LogFormat::kText;
+    if (auto r = setup_logging(final_log); !r) {
+      spdlog::error("{}", r.error().message);
+      return kExitFailure;
+    }
+
+    // Library-wide initialisation, once, before any thread starts.
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      spdlog::critical("curl_global_init failed");
+      return kExitFailure;
+    }
+    auto cares = resolvers::CaresLibrary::init();
+    if (!cares) {
+      spdlog::critical("{}", cares.error().message);
+      return kExitFailure;
+    }
+    exporters::HttpLibrary http_library;
+    static SystemClock clock;
+    int code = kExitFailure;
+    {
+      auto daemon = app::Daemon::create(options, std::move(*loaded), clock);
+      if (!daemon) {
+        spdlog::critical("cannot start: {}", daemon.error().message);
+      } else {
+        code = (*daemon)->run();
+      }
+    }
+    curl_global_cleanup();
+    return code;
+  }
+  return kExitUsage;
+}

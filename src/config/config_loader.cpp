@@ -1,0 +1,1053 @@
+#include "config/config_loader.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <initializer_list>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "config/validate.h"
+#include "core/atomic_file.h"
+#include "core/duration.h"
+
+namespace ddnswatch::config {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+enum class Need { kOptional, kRequired };
+
+const std::vector<std::string> kRecordTypes = {"A", "AAAA"};
+const std::vector<std::string> kProviderKinds = {"cloudflare", "alidns",  "dnspod",
+                                                 "dyndns2",    "rfc2136", "powerdns"};
+const std::vector<std::string> kTsigAlgorithms = {"hmac-sha256", "hmac-sha512"};
+const std::vector<std::string> kLogLevels = {"trace", "debug",    "info", "warn",
+                                             "error", "critical", "off"};
+const std::vector<std::string> kLogFormats = {"text", "json"};
+const std::vector<std::string> kTransports = {"udp", "tcp"};
+const std::vector<std::string> kWebhookPresets = {"plain", "slack", "dingtalk", "wecom",
+                                                  "feishu"};
+const std::vector<std::string> kEvents = {
+    "ip_changed",         "record_updated",    "record_failed",     "resolver_foreign",
+    "resolver_stale",     "resolver_recovered", "split_brain_began", "split_brain_ended",
+    "propagation_complete"};
+const std::vector<std::string> kNamedIpSources = {
+    "cloudflare-trace", "ipify",        "icanhazip",      "ifconfig-me",
+    "aws-checkip",      "opendns-dns",  "cloudflare-dns", "google-dns"};
+const std::vector<std::string> kIpSourcePrefixes = {"interface:", "static:", "url:"};
+
+std::string describe_type(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return "an integer";
+    case json::value_t::number_float:
+      return "a number";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::object:
+      return "an object";
+    default:
+      return "an unsupported value";
+  }
+}
+
+// RFC 6901: "~" and "/" in a key are escaped.
+std::string pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += sep;
+    out += items[i];
+  }
+  return out;
+}
+
+// The message for a value outside a fixed set: a suggestion when one is close, else the list.
+std::string unknown_value(std::string_view noun, const std::string& value,
+                          const std::vector<std::string>& allowed) {
+  if (auto s = did_you_mean(value, allowed)) {
+    return fmt::format("unknown {} \"{}\" (did you mean \"{}\"?)", noun, value, *s);
+  }
+  return fmt::format("unknown {} \"{}\"; use one of: {}", noun, value, join(allowed));
+}
+
+// Collects diagnostics; knows the config's folder and how to look up environment variables.
+class Context {
+ public:
+  Context(fs::path base_dir, const EnvLookup& env) : base_dir_(std::move(base_dir)), env_(env) {}
+
+  void error(const std::string& path, std::string message) {
+    errors.push_back(Diagnostic{path, std::move(message)});
+  }
+
+  fs::path resolve(const std::string& p) const {
+    fs::path path(p);
+    return path.is_absolute() ? path : (base_dir_ / path).lexically_normal();
+  }
+
+  // ${NAME} is replaced by the variable's value, $$ by a single $.
+  std::optional<std::string> expand(const std::string& raw, const std::string& path) {
+    if (raw.find('$') == std::string::npos) return raw;
+    std::string out;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] != '$' || i + 1 >= raw.size()) {
+        out += raw[i];
+        continue;
+      }
+      if (raw[i + 1] == '$') {
+        out += '$';
+        ++i;
+        continue;
+      }
+      if (raw[i + 1] != '{') {
+        out += raw[i];
+        continue;
+      }
+      size_t close = raw.find('}', i + 2);
+      if (close == std::string::npos) {
+        error(path, "unterminated \"${\"; write ${NAME}, or $$ for a literal $");
+        return std::nullopt;
+      }
+      std::string name = raw.substr(i + 2, close - i - 2);
+      static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
+      if (!std::regex_match(name, kName)) {
+        error(path, fmt::format("\"${{{}}}\" is not a valid environment variable reference", name));
+        return std::nullopt;
+      }
+      std::optional<std::string> value = env_(name);
+      if (!value) {
+        error(path, fmt::format("environment variable {} is not set", name));
+        return std::nullopt;
+      }
+      out += *value;
+      i = close;
+    }
+    return out;
+  }
+
+  std::vector<Diagnostic> errors;
+
+ private:
+  fs::path base_dir_;
+  const EnvLookup& env_;
+};
+
+// One JSON object being read: reports unknown keys on construction, then typed getters
+// report wrong types and bad values with the key's path.
+class Object {
+ public:
+  Object(Context& ctx, const json* j, std::string path, std::vector<std::string> keys)
+      : ctx_(ctx), j_(j), path_(std::move(path)), keys_(std::move(keys)) {
+    if (j_ == nullptr) return;
+    if (!j_->is_object()) {
+      ctx_.error(display_path(), "expected an object, got " + describe_type(*j_));
+      j_ = nullptr;
+      return;
+    }
+    for (const auto& [key, value] : j_->items()) {
+      if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) continue;
+      if (auto s = did_you_mean(key, keys_)) {
+        ctx_.error(at(key), fmt::format("unknown key (did you mean \"{}\"?)", *s));
+      } else {
+        ctx_.error(at(key), "unknown key; allowed here: " + join(keys_));
+      }
+    }
+  }
+
+  bool ok() const { return j_ != nullptr; }
+  const std::string& path() const { return path_; }
+  std::string display_path() const { return path_.empty() ? "/" : path_; }
+  std::string at(std::string_view key) const { return path_ + "/" + pointer_token(key); }
+
+  const json* get(const std::string& key) const {
+    if (!j_) return nullptr;
+    auto it = j_->find(key);
+    return it == j_->end() ? nullptr : &*it;
+  }
+
+  bool has(const std::string& key) const { return get(key) != nullptr; }
+
+  // Returns the value if present; reports a missing required key.
+  const json* need(const std::string& key, Need need) const {
+    const json* v = get(key);
+    if (!v && ok() && need == Need::kRequired) {
+      ctx_.error(display_path(), fmt::format("missing required key \"{}\"", key));
+    }
+    return v;
+  }
+
+  std::optional<std::string> string(const std::string& key, Need n = Need::kOptional) {
+    const json* v = need(key, n);
+    if (!v) return std::nullopt;
+    return string_value(ctx_, *v, at(key));
+  }
+
+  std::optional<std::string> non_empty_string(const std::string& key, Need n = Need::kOptional) {
+    auto s = string(key, n);
+    if (s && s->empty()) {
+      ctx_.error(at(key), "must not be empty");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<int64_t> integer(const std::string& key, int64_t min, int64_t max,
+                                 Need n = Need::kOptional) {
+    const json* v = need(key, n);
+    if (!v) return std::nullopt;
+    if (!v->is_number_integer()) {
+      ctx_.error(at(key), "expected an integer, got " + describe_type(*v));
+      return std::nullopt;
+    }
+    // Unsigned values above INT64_MAX wrap when read signed; they are out of range anyway.
+    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(max)) {
+      ctx_.error(at(key), fmt::format("{} is out of range; use an integer from {} to {}",
+                                      v->get<uint64_t>(), min, max));
+      return std::nullopt;
+    }
+    auto value = v->get<int64_t>();
+    if (value < min || value > max) {
+      ctx_.error(at(key),
+                 fmt::format("{} is out of range; use an integer from {} to {}", value, min, max));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<bool> boolean(const std::string& key) {
+    const json* v = get(key);
+    if (!v) return std::nullopt;
+    if (!v->is_boolean()) {
+      ctx_.error(at(key), "expected true or false, got " + describe_type(*v));
+      return std::nullopt;
+    }
+    return v->get<bool>();
+  }
+
+  std::optional<Duration> duration(const std::string& key, Duration min,
+                                   Need n = Need::kOptional) {
+    const json* v = need(key, n);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) {
+      ctx_.error(at(key), "expected a duration string such as \"30s\", got " + describe_type(*v));
+      return std::nullopt;
+    }
+    auto text = string_value(ctx_, *v, at(key));
+    if (!text) return std::nullopt;
+    auto d = parse_duration(*text);
+    if (!d) {
+      ctx_.error(at(key), d.error().message);
+      return std::nullopt;
+    }
+    if (*d < min) {
+      ctx_.error(at(key), fmt::format("\"{}\" is too short; the minimum is \"{}\"", *text,
+                                      format_duration(min)));
+      return std::nullopt;
+    }
+    return *d;
+  }
+
+  std::optional<std::string> choice(const std::string& key, std::string_view noun,
+                                    const std::vector<std::string>& allowed,
+                                    Need n = Need::kOptional) {
+    auto s = string(key, n);
+    if (!s) return std::nullopt;
+    if (std::find(allowed.begin(), allowed.end(), *s) == allowed.end()) {
+      ctx_.error(at(key), unknown_value(noun, *s, allowed));
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<std::vector<std::string>> string_list(const std::string& key, Need n,
+                                                      bool allow_empty) {
+    const json* v = need(key, n);
+    if (!v) return std::nullopt;
+    if (!v->is_array()) {
+      ctx_.error(at(key), "expected an array of strings, got " + describe_type(*v));
+      return std::nullopt;
+    }
+    if (v->empty() && !allow_empty) {
+      ctx_.error(at(key), "must list at least one entry");
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    bool good = true;
+    for (size_t i = 0; i < v->size(); ++i) {
+      auto s = string_value(ctx_, (*v)[i], at(key) + "/" + std::to_string(i));
+      if (s) {
+        out.push_back(*s);
+      } else {
+        good = false;
+      }
+    }
+    if (!good) return std::nullopt;
+    return out;
+  }
+
+  // A secret given inline (usually "${ENV}") as `key`, or read from the file named by
+  // `key`_file. Never echoes the value in a message.
+  std::optional<Secret> secret(const std::string& key, Need n = Need::kRequired) {
+    const std::string file_key = key + "_file";
+    const json* inline_value = get(key);
+    const json* file_value = get(file_key);
+    if (inline_value && file_value) {
+      ctx_.error(display_path(),
+                 fmt::format("set either \"{}\" or \"{}\", not both", key, file_key));
+      return std::nullopt;
+    }
+    if (!inline_value && !file_value) {
+      if (ok() && n == Need::kRequired) {
+        ctx_.error(display_path(),
+                   fmt::format("missing required key \"{}\" (or \"{}\")", key, file_key));
+      }
+      return std::nullopt;
+    }
+    if (inline_value) {
+      auto s = string_value(ctx_, *inline_value, at(key));
+      if (!s) return std::nullopt;
+      if (s->empty()) {
+        ctx_.error(at(key), "is empty");
+        return std::nullopt;
+      }
+      return Secret(std::move(*s));
+    }
+    auto file = string_value(ctx_, *file_value, at(file_key));
+    if (!file) return std::nullopt;
+    fs::path path = ctx_.resolve(*file);
+    auto content = read_file(path);
+    if (!content) {
+      ctx_.error(at(file_key), content.error().message);
+      return std::nullopt;
+    }
+    // Files written by echo or an editor end in a newline that is not part of the secret.
+    std::string value = std::move(*content);
+    if (!value.empty() && value.back() == '\n') value.pop_back();
+    if (!value.empty() && value.back() == '\r') value.pop_back();
+    if (value.empty()) {
+      ctx_.error(at(file_key), fmt::format("{} is empty", path.string()));
+      return std::nullopt;
+    }
+    return Secret(std::move(value));
+  }
+
+  static std::optional<std::string> string_value(Context& ctx, const json& v,
+                                                 const std::string& path) {
+    if (!v.is_string()) {
+      ctx.error(path, "expected a string, got " + describe_type(v));
+      return std::nullopt;
+    }
+    return ctx.expand(v.get<std::string>(), path);
+  }
+
+ private:
+  Context& ctx_;
+  const json* j_;
+  std::string path_;
+  std::vector<std::string> keys_;
+};
+
+// Reads each element of an array at `key` with `read(element, path)`.
+template <typename T, typename Fn>
+std::vector<T> read_array(Context& ctx, Object& parent, const std::string& key, Fn read) {
+  std::vector<T> out;
+  const json* v = parent.get(key);
+  if (!v) return out;
+  if (!v->is_array()) {
+    ctx.error(parent.at(key), "expected an array, got " + describe_type(*v));
+    return out;
+  }
+  for (size_t i = 0; i < v->size(); ++i) {
+    if (auto item = read((*v)[i], parent.at(key) + "/" + std::to_string(i))) {
+      out.push_back(std::move(*item));
+    }
+  }
+  return out;
+}
+
+std::optional<ListenAddress> read_listen(Context& ctx, Object& root) {
+  auto text = root.string("listen");
+  if (!text) return std::nullopt;
+  auto parsed = parse_host_port(*text, std::nullopt);
+  if (!parsed) {
+    ctx.error(root.at("listen"), parsed.error());
+    return std::nullopt;
+  }
+  return ListenAddress{parsed->host, parsed->port};
+}
+
+std::optional<FamilyDetect> read_family(Context& ctx, const json* j, const std::string& path) {
+  Object o(ctx, j, path, {"sources", "quorum"});
+  if (!o.ok()) return std::nullopt;
+  FamilyDetect fam;
+  auto sources = o.string_list("sources", Need::kRequired, /*allow_empty=*/false);
+  if (sources) {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < sources->size(); ++i) {
+      const std::string& s = (*sources)[i];
+      std::string spath = o.at("sources") + "/" + std::to_string(i);
+      if (!seen.insert(s).second) {
+        ctx.error(spath, fmt::format("source \"{}\" is listed twice", s));
+        continue;
+      }
+      bool prefixed = false;
+      for (const auto& prefix : kIpSourcePrefixes) {
+        if (s.rfind(prefix, 0) != 0) continue;
+        prefixed = true;
+        std::string arg = s.substr(prefix.size());
+        if (arg.empty()) {
+          ctx.error(spath, fmt::format("\"{}\" needs a value after the colon", s));
+        } else if (prefix == "static:" && !is_ip_address(arg)) {
+          ctx.error(spath, fmt::format("\"{}\" is not an IP address", arg));
+        } else if (prefix == "url:" && !is_http_url(arg)) {
+          ctx.error(spath, fmt::format("\"{}\" is not an http:// or https:// URL", arg));
+        }
+      }
+      if (!prefixed && std::find(kNamedIpSources.begin(), kNamedIpSources.end(), s) ==
+                           kNamedIpSources.end()) {
+        std::vector<std::string> all = kNamedIpSources;
+        for (const auto& p : kIpSourcePrefixes) all.push_back(p + "...");
+        ctx.error(spath, unknown_value("IP source", s, all));
+      }
+    }
+    fam.sources = *sources;
+  }
+  if (auto q = o.integer("quorum", 1, 16)) {
+    fam.quorum = static_cast<int>(*q);
+    if (sources && fam.quorum > static_cast<int>(sources->size())) {
+      ctx.error(o.at("quorum"),
+                fmt::format("a quorum of {} needs at least {} sources, but {} are listed",
+                            fam.quorum, fam.quorum, sources->size()));
+    }
+  }
+  return fam;
+}
+
+DetectConfig read_detect(Context& ctx, const json* j, const std::string& path) {
+  DetectConfig d;
+  Object o(ctx, j, path, {"interval", "ipv4", "ipv6"});
+  if (!o.ok()) return d;
+  if (auto v = o.duration("interval", std::chrono::seconds(10))) d.interval = *v;
+  if (o.has("ipv4")) d.ipv4 = read_family(ctx, o.get("ipv4"), o.at("ipv4"));
+  if (o.has("ipv6")) d.ipv6 = read_family(ctx, o.get("ipv6"), o.at("ipv6"));
+  return d;
+}
+
+// The zone a provider manages must contain the record's name.
+void check_zone(Context& ctx, const Object& o, const std::string& zone,
+                const std::string& record_name) {
+  if (!record_name.empty() && !name_in_zone(record_name, zone)) {
+    ctx.error(o.at("zone"), fmt::format("record {} is not inside zone {}", record_name, zone));
+  }
+}
+
+std::optional<std::string> read_zone(Context& ctx, Object& o, const std::string& record_name) {
+  auto zone = o.non_empty_string("zone", Need::kRequired);
+  if (!zone) return std::nullopt;
+  std::string z = strip_final_dot(*zone);
+  if (!is_dns_name(z)) {
+    ctx.error(o.at("zone"), fmt::format("\"{}\" is not a valid DNS name", *zone));
+    return std::nullopt;
+  }
+  check_zone(ctx, o, z, record_name);
+  return z;
+}
+
+std::optional<std::string> read_url(Context& ctx, Object& o, const std::string& key, Need n) {
+  auto url = o.non_empty_string(key, n);
+  if (url && !is_http_url(*url)) {
+    ctx.error(o.at(key), fmt::format("\"{}\" is not an http:// or https:// URL", *url));
+    return std::nullopt;
+  }
+  return url;
+}
+
+std::optional<ProviderConfig> read_provider(Context& ctx, const json* j, const std::string& path,
+                                            const std::string& record_name) {
+  // The kind decides which keys are allowed; read it first.
+  if (j && !j->is_object()) {
+    ctx.error(path, "expected an object, got " + describe_type(*j));
+    return std::nullopt;
+  }
+  std::optional<std::string> kind;
+  if (j) {
+    auto it = j->find("kind");
+    if (it == j->end()) {
+      ctx.error(path, fmt::format("missing required key \"kind\" (one of: {})", join(kProviderKinds)));
+      return std::nullopt;
+    }
+    auto s = Object::string_value(ctx, *it, path + "/kind");
+    if (!s) return std::nullopt;
+    if (std::find(kProviderKinds.begin(), kProviderKinds.end(), *s) == kProviderKinds.end()) {
+      ctx.error(path + "/kind", unknown_value("provider", *s, kProviderKinds));
+      return std::nullopt;
+    }
+    kind = s;
+  }
+  std::vector<std::string> common = {"kind", "endpoint", "ca_file"};
+  auto keys = [&](std::initializer_list<const char*> extra) {
+    std::vector<std::string> all = common;
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+  };
+
+  ProviderConfig p;
+  std::optional<Object> o;
+  bool good = true;
+  auto need_ok = [&](auto&& opt) {
+    if (!opt) good = false;
+    return opt;
+  };
+  if (*kind == "cloudflare") {
+    o.emplace(ctx, j, path, keys({"zone", "token", "token_file"}));
+    CloudflareProvider c;
+    if (auto z = need_ok(read_zone(ctx, *o, record_name))) c.zone = *z;
+    if (auto t = need_ok(o->secret("token"))) c.token = *t;
+    p.settings = c;
+  } else if (*kind == "alidns") {
+    o.emplace(ctx, j, path,
+              keys({"zone", "access_key_id", "access_key_secret", "access_key_secret_file"}));
+    AlidnsProvider a;
+    if (auto z = need_ok(read_zone(ctx, *o, record_name))) a.zone = *z;
+    if (auto id = need_ok(o->non_empty_string("access_key_id", Need::kRequired))) {
+      a.access_key_id = *id;
+    }
+    if (auto s = need_ok(o->secret("access_key_secret"))) a.access_key_secret = *s;
+    p.settings = a;
+  } else if (*kind == "dnspod") {
+    o.emplace(ctx, j, path, keys({"zone", "secret_id", "secret_key", "secret_key_file"}));
+    DnspodProvider d;
+    if (auto z = need_ok(read_zone(ctx, *o, record_name))) d.zone = *z;
+    if (auto id = need_ok(o->non_empty_string("secret_id", Need::kRequired))) d.secret_id = *id;
+    if (auto s = need_ok(o->secret("secret_key"))) d.secret_key = *s;
+    p.settings = d;
+  } else if (*kind == "dyndns2") {
+    o.emplace(ctx, j, path, keys({"server", "username", "password", "password_file"}));
+    Dyndns2Provider d;
+    if (auto s = need_ok(read_url(ctx, *o, "server", Need::kRequired))) d.server = *s;
+    if (auto u = need_ok(o->non_empty_string("username", Need::kRequired))) d.username = *u;
+    if (auto s = need_ok(o->secret("password"))) d.password = *s;
+    p.settings = d;
+  } else if (*kind == "rfc2136") {
+    o.emplace(ctx, j, path,
+              keys({"zone", "server", "key_name", "key_algorithm", "key_secret",
+                    "key_secret_file"}));
+    Rfc2136Provider r;
+    if (auto z = need_ok(read_zone(ctx, *o, record_name))) r.zone = *z;
+    if (auto s = need_ok(o->non_empty_string("server", Need::kRequired))) {
+      auto hp = parse_host_port(*s, 53);
+      if (!hp || !is_ip_address(hp->host)) {
+        ctx.error(o->at("server"),
+                  fmt::format("\"{}\" is not an IP address with an optional port", *s));
+        good = false;
+      } else {
+        r.server = *s;
+      }
+    }
+    if (auto k = need_ok(o->non_empty_string("key_name", Need::kRequired))) {
+      if (!is_dns_name(strip_final_dot(*k))) {
+        ctx.error(o->at("key_name"), fmt::format("\"{}\" is not a valid DNS name", *k));
+        good = false;
+      }
+      r.key_name = strip_final_dot(*k);
+    }
+    if (auto a = o->choice("key_algorithm", "TSIG algorithm", kTsigAlgorithms)) {
+      r.key_algorithm = *a;
+    } else if (o->has("key_algorithm")) {
+      good = false;
+    }
+    if (auto s = need_ok(o->secret("key_secret"))) {
+      if (!is_base64(s->reveal())) {
+        ctx.error(o->at(o->has("key_secret") ? "key_secret" : "key_secret_file"),
+                  "the TSIG secret is not base64 (copy the secret from tsig-keygen's output)");
+        good = false;
+      }
+      r.key_secret = *s;
+    }
+    p.settings = r;
+  } else {  // powerdns
+    o.emplace(ctx, j, path, keys({"zone", "url", "server_id", "api_key", "api_key_file"}));
+    PowerdnsProvider d;
+    if (auto z = need_ok(read_zone(ctx, *o, record_name))) d.zone = *z;
+    if (auto u = need_ok(read_url(ctx, *o, "url", Need::kRequired))) d.url = *u;
+    if (auto s = o->non_empty_string("server_id")) d.server_id = *s;
+    if (auto s = need_ok(o->secret("api_key"))) d.api_key = *s;
+    p.settings = d;
+  }
+  if (o->has("endpoint")) {
+    if (*kind == "dyndns2" || *kind == "rfc2136" || *kind == "powerdns") {
+      ctx.error(o->at("endpoint"),
+                fmt::format("\"endpoint\" does not apply to {}; its address is set by \"{}\"",
+                            *kind, *kind == "dyndns2" ? "server" : *kind == "rfc2136" ? "server" : "url"));
+      good = false;
+    } else if (auto e = read_url(ctx, *o, "endpoint", Need::kOptional)) {
+      p.endpoint = *e;
+    } else {
+      good = false;
+    }
+  }
+  if (auto ca = o->non_empty_string("ca_file")) p.ca_file = ctx.resolve(*ca);
+  if (!good) return std::nullopt;
+  return p;
+}
+
+std::optional<RecordConfig> read_record(Context& ctx, const json& j, const std::string& path) {
+  Object o(ctx, &j, path, {"name", "type", "ttl", "provider"});
+  if (!o.ok()) return std::nullopt;
+  RecordConfig r;
+  bool good = true;
+  if (auto n = o.non_empty_string("name", Need::kRequired)) {
+    r.name = strip_final_dot(*n);
+    if (!is_dns_name(r.name)) {
+      ctx.error(o.at("name"), fmt::format("\"{}\" is not a valid DNS name", *n));
+      good = false;
+    }
+  } else {
+    good = false;
+  }
+  if (auto t = o.choice("type", "record type", kRecordTypes, Need::kRequired)) {
+    r.type = *t == "A" ? RecordType::kA : RecordType::kAAAA;
+  } else {
+    good = false;
+  }
+  if (o.has("ttl")) {
+    if (auto ttl = o.integer("ttl", 1, 86400)) {
+      r.ttl = static_cast<int>(*ttl);
+    } else {
+      good = false;
+    }
+  }
+  const json* pj = o.need("provider", Need::kRequired);
+  if (!pj) return std::nullopt;
+  auto provider = read_provider(ctx, pj, o.at("provider"), good ? r.name : std::string());
+  if (!provider || !good) return std::nullopt;
+  r.provider = std::move(*provider);
+  return r;
+}
+
+std::optional<CustomResolver> read_custom_resolver(Context& ctx, const json& j,
+                                                   const std::string& path) {
+  Object o(ctx, &j, path,
+           {"id", "address", "name", "operator", "geo", "transport", "recursion"});
+  if (!o.ok()) return std::nullopt;
+  CustomResolver r;
+  bool good = true;
+  if (auto id = o.non_empty_string("id", Need::kRequired)) {
+    if (!is_identifier(*id)) {
+      ctx.error(o.at("id"),
+                fmt::format("\"{}\" is not a valid id; use letters, digits, '-' and '_'", *id));
+      good = false;
+    }
+    r.id = *id;
+  } else {
+    good = false;
+  }
+  if (auto a = o.non_empty_string("address", Need::kRequired)) {
+    auto hp = parse_host_port(*a, 53);
+    if (!hp || !is_ip_address(hp->host)) {
+      ctx.error(o.at("address"),
+                fmt::format("\"{}\" is not an IP address with an optional port", *a));
+      good = false;
+    }
+    r.address = *a;
+  } else {
+    good = false;
+  }
+  r.name = o.string("name").value_or(r.id);
+  r.operator_name = o.string("operator").value_or("");
+  r.geo = o.string("geo").value_or("");
+  if (auto t = o.choice("transport", "transport", kTransports)) r.transport = *t;
+  if (auto rec = o.boolean("recursion")) r.recursion = *rec;
+  if (!good) return std::nullopt;
+  return r;
+}
+
+ResolversConfig read_resolvers(Context& ctx, const json* j, const std::string& path) {
+  ResolversConfig rc;
+  Object o(ctx, j, path, {"catalog", "sets", "custom"});
+  if (!o.ok()) return rc;
+  if (auto c = o.non_empty_string("catalog")) rc.catalog = ctx.resolve(*c);
+  rc.custom = read_array<CustomResolver>(ctx, o, "custom", [&](const json& e, const std::string& p) {
+    return read_custom_resolver(ctx, e, p);
+  });
+  std::map<std::string, size_t> ids;
+  for (size_t i = 0; i < rc.custom.size(); ++i) {
+    if (!ids.emplace(rc.custom[i].id, i).second) {
+      ctx.error(o.at("custom") + "/" + std::to_string(i) + "/id",
+                fmt::format("duplicate resolver id \"{}\"", rc.custom[i].id));
+    }
+  }
+  if (const json* sets = o.get("sets")) {
+    if (!sets->is_object()) {
+      ctx.error(o.at("sets"), "expected an object of named lists, got " + describe_type(*sets));
+    } else {
+      for (const auto& [name, members] : sets->items()) {
+        std::string spath = o.at("sets") + "/" + pointer_token(name);
+        if (!is_identifier(name)) {
+          ctx.error(spath, fmt::format("\"{}\" is not a valid set name; use letters, digits, '-' "
+                                       "and '_'",
+                                       name));
+          continue;
+        }
+        if (name == "authoritative") {
+          ctx.error(spath, "\"authoritative\" is a built-in set and cannot be redefined");
+          continue;
+        }
+        if (ids.count(name)) {
+          ctx.error(spath, fmt::format("set name \"{}\" is also a resolver id; rename one", name));
+          continue;
+        }
+        if (!members.is_array() || members.empty()) {
+          ctx.error(spath, "expected a non-empty array of resolver ids or set names");
+          continue;
+        }
+        std::vector<std::string> list;
+        for (size_t i = 0; i < members.size(); ++i) {
+          if (auto s = Object::string_value(ctx, members[i], spath + "/" + std::to_string(i))) {
+            list.push_back(*s);
+          }
+        }
+        rc.sets.emplace(name, std::move(list));
+      }
+    }
+  }
+  return rc;
+}
+
+std::optional<WatchConfig> read_watch(Context& ctx, const json& j, const std::string& path) {
+  Object o(ctx, &j, path, {"name", "type", "expect", "resolvers", "interval", "fast_interval"});
+  if (!o.ok()) return std::nullopt;
+  WatchConfig w;
+  bool good = true;
+  if (auto n = o.non_empty_string("name", Need::kRequired)) {
+    w.name = strip_final_dot(*n);
+    if (!is_dns_name(w.name)) {
+      ctx.error(o.at("name"), fmt::format("\"{}\" is not a valid DNS name", *n));
+      good = false;
+    }
+  } else {
+    good = false;
+  }
+  if (auto t = o.choice("type", "record type", kRecordTypes, Need::kRequired)) {
+    w.type = *t == "A" ? RecordType::kA : RecordType::kAAAA;
+  } else {
+    good = false;
+  }
+  if (const json* e = o.need("expect", Need::kRequired)) {
+    if (e->is_string()) {
+      auto s = Object::string_value(ctx, *e, o.at("expect"));
+      if (s == "record") {
+        w.expect = WatchConfig::Expect::kRecord;
+      } else if (s == "authoritative") {
+        w.expect = WatchConfig::Expect::kAuthoritative;
+      } else if (s) {
+        ctx.error(o.at("expect"),
+                  unknown_value("expectation", *s, {"record", "authoritative"}) +
+                      ", or a list of addresses");
+        good = false;
+      }
+    } else if (e->is_array()) {
+      w.expect = WatchConfig::Expect::kFixed;
+      auto list = o.string_list("expect", Need::kRequired, /*allow_empty=*/false);
+      if (!list) {
+        good = false;
+      } else {
+        for (size_t i = 0; i < list->size(); ++i) {
+          const std::string& ip = (*list)[i];
+          bool v4 = is_ipv4_address(ip);
+          bool v6 = is_ipv6_address(ip);
+          std::string ipath = o.at("expect") + "/" + std::to_string(i);
+          if (!v4 && !v6) {
+            ctx.error(ipath, fmt::format("\"{}\" is not an IP address", ip));
+            good = false;
+          } else if (good && (w.type == RecordType::kA) != v4) {
+            ctx.error(ipath, fmt::format("\"{}\" is not an {} address", ip,
+                                         w.type == RecordType::kA ? "IPv4" : "IPv6"));
+            good = false;
+          }
+        }
+        if (list) w.expected_addresses = *list;
+      }
+    } else {
+      ctx.error(o.at("expect"), "expected \"record\", \"authoritative\" or a list of addresses, "
+                                "got " + describe_type(*e));
+      good = false;
+    }
+  } else {
+    good = false;
+  }
+  if (auto r = o.string_list("resolvers", Need::kRequired, /*allow_empty=*/false)) {
+    w.resolvers = *r;
+  } else {
+    good = false;
+  }
+  if (o.has("interval")) {
+    if (auto d = o.duration("interval", std::chrono::seconds(1))) {
+      w.interval = *d;
+    } else {
+      good = false;
+    }
+  }
+  if (o.has("fast_interval")) {
+    if (auto d = o.duration("fast_interval", std::chrono::seconds(1))) {
+      w.fast_interval = *d;
+    } else {
+      good = false;
+    }
+  }
+  if (!good) return std::nullopt;
+  return w;
+}
+
+std::optional<WebhookConfig> read_webhook(Context& ctx, const json& j, const std::string& path) {
+  Object o(ctx, &j, path, {"url", "url_file", "preset", "events", "headers"});
+  if (!o.ok()) return std::nullopt;
+  WebhookConfig w;
+  bool good = true;
+  if (auto u = o.secret("url")) {
+    if (!is_http_url(u->reveal())) {
+      // The URL may hold a token: say what is wrong without repeating it.
+      ctx.error(o.at(o.has("url") ? "url" : "url_file"),
+                "is not an http:// or https:// URL");
+      good = false;
+    }
+    w.url = *u;
+  } else {
+    good = false;
+  }
+  if (auto p = o.choice("preset", "webhook preset", kWebhookPresets)) {
+    w.preset = *p;
+  } else if (o.has("preset")) {
+    good = false;
+  }
+  if (auto events = o.string_list("events", Need::kOptional, /*allow_empty=*/false)) {
+    for (size_t i = 0; i < events->size(); ++i) {
+      if (std::find(kEvents.begin(), kEvents.end(), (*events)[i]) == kEvents.end()) {
+        ctx.error(o.at("events") + "/" + std::to_string(i),
+                  unknown_value("event", (*events)[i], kEvents));
+        good = false;
+      }
+    }
+    w.events = *events;
+  } else if (o.has("events")) {
+    good = false;
+  }
+  if (const json* h = o.get("headers")) {
+    if (!h->is_object()) {
+      ctx.error(o.at("headers"), "expected an object of header names and values, got " +
+                                     describe_type(*h));
+      good = false;
+    } else {
+      for (const auto& [name, value] : h->items()) {
+        std::string hpath = o.at("headers") + "/" + pointer_token(name);
+        if (!is_header_name(name)) {
+          ctx.error(hpath, fmt::format("\"{}\" is not a valid HTTP header name", name));
+          good = false;
+          continue;
+        }
+        if (auto s = Object::string_value(ctx, value, hpath)) {
+          w.headers.emplace(name, Secret(*s));
+        } else {
+          good = false;
+        }
+      }
+    }
+  }
+  if (!good) return std::nullopt;
+  return w;
+}
+
+NotifyConfig read_notify(Context& ctx, const json* j, const std::string& path) {
+  NotifyConfig n;
+  Object o(ctx, j, path, {"webhooks", "alertmanager"});
+  if (!o.ok()) return n;
+  n.webhooks = read_array<WebhookConfig>(ctx, o, "webhooks", [&](const json& e,
+                                                                 const std::string& p) {
+    return read_webhook(ctx, e, p);
+  });
+  if (o.has("alertmanager")) n.alertmanager = read_url(ctx, o, "alertmanager", Need::kOptional);
+  return n;
+}
+
+// Checks that need more than one section.
+void cross_check(Context& ctx, const Config& c) {
+  std::map<std::string, size_t> record_index;
+  for (size_t i = 0; i < c.records.size(); ++i) {
+    auto [it, inserted] = record_index.emplace(c.records[i].id(), i);
+    if (!inserted) {
+      ctx.error("/records/" + std::to_string(i),
+                fmt::format("duplicate record {} (also at /records/{})", c.records[i].id(),
+                            it->second));
+    }
+  }
+  std::set<std::string> watched;
+  for (size_t i = 0; i < c.watch.size(); ++i) {
+    const WatchConfig& w = c.watch[i];
+    std::string id = w.name + "/" + to_string(w.type);
+    if (!watched.insert(id).second) {
+      ctx.error("/watch/" + std::to_string(i), fmt::format("{} is watched twice", id));
+    }
+    if (w.expect == WatchConfig::Expect::kRecord && !record_index.count(id)) {
+      ctx.error("/watch/" + std::to_string(i) + "/expect",
+                fmt::format("\"record\" needs a record {} of type {} in /records", w.name,
+                            to_string(w.type)));
+    }
+  }
+  for (const auto& [name, members] : c.resolvers.sets) {
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (members[i] == name) {
+        ctx.error("/resolvers/sets/" + pointer_token(name) + "/" + std::to_string(i),
+                  fmt::format("set \"{}\" includes itself", name));
+      }
+    }
+  }
+}
+
+Config read_root(Context& ctx, const json& doc, const fs::path& source) {
+  Config c;
+  c.source = source;
+  Object root(ctx, &doc, "",
+              {"$schema", "listen", "state_dir", "log", "detect", "records", "resolvers", "watch",
+               "notify"});
+  if (!root.ok()) return c;
+  if (auto l = read_listen(ctx, root)) c.listen = *l;
+  if (auto s = root.non_empty_string("state_dir")) c.state_dir = ctx.resolve(*s);
+  if (root.has("log")) {
+    Object log(ctx, root.get("log"), root.at("log"), {"level", "format"});
+    if (auto l = log.choice("level", "log level", kLogLevels)) c.log.level = *l;
+    if (auto f = log.choice("format", "log format", kLogFormats)) c.log.format = *f;
+  }
+  if (root.has("detect")) c.detect = read_detect(ctx, root.get("detect"), root.at("detect"));
+  c.records = read_array<RecordConfig>(ctx, root, "records",
+                                       [&](const json& e, const std::string& p) {
+                                         return read_record(ctx, e, p);
+                                       });
+  if (root.has("resolvers")) {
+    c.resolvers = read_resolvers(ctx, root.get("resolvers"), root.at("resolvers"));
+  }
+  c.watch = read_array<WatchConfig>(ctx, root, "watch", [&](const json& e, const std::string& p) {
+    return read_watch(ctx, e, p);
+  });
+  if (root.has("notify")) c.notify = read_notify(ctx, root.get("notify"), root.at("notify"));
+  if (ctx.errors.empty()) cross_check(ctx, c);
+  return c;
+}
+
+// nlohmann's parse errors quote the text they stopped at, which may be part of a secret;
+// keep only the line, the column and what was expected.
+std::string syntax_message(const nlohmann::json::parse_error& e, std::string_view text) {
+  size_t line = 1;
+  size_t column = 1;
+  size_t end = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  std::string what = e.what();
+  static const std::regex kPrefix(R"(^\[json\.exception\.parse_error\.\d+\] parse error( at line \d+, column \d+)?: )");
+  static const std::regex kLastRead(R"(; last read: '.*'(?=;|$))");
+  what = std::regex_replace(what, kPrefix, "");
+  what = std::regex_replace(what, kLastRead, "");
+  return fmt::format("line {}, column {}: {}", line, column, what);
+}
+
+}  // namespace
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    // Reading the environment is safe: nothing in the process sets variables after start-up.
+    const char* v = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+LoadResult parse_config(std::string_view text, const fs::path& source, const EnvLookup& env) {
+  fs::path absolute = source.empty() ? fs::current_path() / "config.json" : fs::absolute(source);
+  Context ctx(absolute.parent_path(), env);
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return tl::unexpected(std::vector<Diagnostic>{{"", syntax_message(e, text)}});
+  }
+  Config c = read_root(ctx, doc, absolute);
+  if (!ctx.errors.empty()) return tl::unexpected(std::move(ctx.errors));
+  return c;
+}
+
+LoadResult load_config(const fs::path& path, const EnvLookup& env) {
+  auto text = read_file(path);
+  if (!text) return tl::unexpected(std::vector<Diagnostic>{{"", text.error().message}});
+  return parse_config(*text, path, env);
+}
+
+std::optional<std::string> did_you_mean(std::string_view word,
+                                        const std::vector<std::string>& candidates) {
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string w = lower(word);
+  size_t best = std::string::npos;
+  std::optional<std::string> best_word;
+  for (const auto& candidate : candidates) {
+    const std::string c = lower(candidate);
+    // Levenshtein distance, case-insensitive, with transpositions counted as one edit.
+    std::vector<std::vector<size_t>> d(w.size() + 1, std::vector<size_t>(c.size() + 1));
+    for (size_t i = 0; i <= w.size(); ++i) d[i][0] = i;
+    for (size_t k = 0; k <= c.size(); ++k) d[0][k] = k;
+    for (size_t i = 1; i <= w.size(); ++i) {
+      for (size_t k = 1; k <= c.size(); ++k) {
+        size_t cost = w[i - 1] == c[k - 1] ? 0 : 1;
+        d[i][k] = std::min({d[i - 1][k] + 1, d[i][k - 1] + 1, d[i - 1][k - 1] + cost});
+        if (i > 1 && k > 1 && w[i - 1] == c[k - 2] && w[i - 2] == c[k - 1]) {
+          d[i][k] = std::min(d[i][k], d[i - 2][k - 2] + 1);
+        }
+      }
+    }
+    size_t dist = d[w.size()][c.size()];
+    if (dist < best) {
+      best = dist;
+      best_word = candidate;
+    }
+  }
+  // Close enough to be a typo: a third of the longer word, at least one edit, at most three.
+  if (!best_word) return std::nullopt;
+  size_t limit = std::clamp<size_t>(std::max(w.size(), best_word->size()) / 3, 1, 3);
+  if (best > limit) return std::nullopt;
+  return best_word;
+}
+
+}  // namespace ddnswatch::config
