@@ -1,13 +1,19 @@
 #include "exporters/http_server.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <exception>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <thread>
 
 namespace ddnswatch::exporters {
 namespace {
@@ -61,7 +67,8 @@ void send(mg_connection* conn, const HttpRequest& req, const HttpResponse& resp)
   for (const auto& [name, value] : resp.headers) head += fmt::format("{}: {}\r\n", name, value);
   head += "\r\n";
   mg_write(conn, head.data(), head.size());
-  if (req.method != "HEAD" && !resp.body.empty()) mg_write(conn, resp.body.data(), resp.body.size());
+  if (req.method != "HEAD" && !resp.body.empty())
+    mg_write(conn, resp.body.data(), resp.body.size());
 }
 
 // civetweb calls this on a worker thread; nothing may escape into C.
@@ -71,7 +78,9 @@ int dispatch(mg_connection* conn, void* data) noexcept {
   HttpResponse resp;
   try {
     if (req.method != "GET" && req.method != "HEAD") {
-      resp = HttpResponse{405, "text/plain; charset=utf-8", "only GET and HEAD are allowed\n",
+      resp = HttpResponse{405,
+                          "text/plain; charset=utf-8",
+                          "only GET and HEAD are allowed\n",
                           {{"Allow", "GET, HEAD"}}};
     } else {
       resp = route->handler(req);
@@ -86,11 +95,39 @@ int dispatch(mg_connection* conn, void* data) noexcept {
 
 }  // namespace
 
+// Opens and closes a TCP connection to host:port, to wake a thread blocked in poll().
+void poke(const std::string& host, uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (inet_pton(AF_INET, host == "0.0.0.0" ? "127.0.0.1" : host.c_str(), &addr.sin_addr) == 1) {
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  }
+  ::close(fd);
+}
+
 struct HttpServer::Impl {
   mg_context* ctx = nullptr;
+  std::string host;
+  uint16_t port = 0;
   std::map<std::string, Route> routes;  // stable addresses: civetweb keeps pointers to them
+
   ~Impl() {
-    if (ctx) mg_stop(ctx);
+    if (!ctx) return;
+    // civetweb's master thread notices the stop flag only when its poll() on the listening
+    // socket returns, which takes up to 2 s when idle; a connection wakes it at once.
+    std::atomic<bool> stopped{false};
+    std::thread stopper([&] {
+      mg_stop(ctx);
+      stopped = true;
+    });
+    while (!stopped) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (!stopped) poke(host, port);
+    }
+    stopper.join();
   }
 };
 
@@ -113,15 +150,24 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
 
   const std::string listening = address;
   const std::string threads = std::to_string(std::max(1, options.threads));
-  const char* cfg[] = {"listening_ports", listening.c_str(),
-                       "num_threads", threads.c_str(),
-                       "request_timeout_ms", "10000",
-                       "enable_directory_listing", "no",
-                       nullptr};
+  const char* cfg[] = {"listening_ports", listening.c_str(), "num_threads", threads.c_str(),
+                       // Workers notice a stop only between polls of at most this long, so it
+                       // bounds shutdown time with an idle client connected; a scraper sends
+                       // its request right after connecting.
+                       "request_timeout_ms", "1500", "enable_directory_listing", "no", nullptr};
   mg_callbacks callbacks{};
-  // civetweb logs to stderr on its own unless told otherwise; route it through spdlog.
+  // civetweb logs to stderr on its own unless told otherwise. While starting, its first
+  // message (e.g. "cannot bind to ...: Address already in use") becomes our error text;
+  // later ones go through spdlog.
+  static thread_local std::string* start_log = nullptr;
+  std::string first_message;
+  start_log = &first_message;
   callbacks.log_message = [](const mg_connection*, const char* message) -> int {
-    spdlog::warn("http: {}", message);
+    if (start_log) {
+      if (start_log->empty()) *start_log = message;
+    } else {
+      spdlog::warn("http: {}", message);
+    }
     return 1;
   };
   mg_init_data init{};
@@ -134,9 +180,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   error.text = error_text;
   error.text_buffer_size = sizeof(error_text);
   impl->ctx = mg_start2(&init, &error);
+  start_log = nullptr;
   if (!impl->ctx) {
-    return make_error(ErrorCode::kIo, fmt::format("cannot listen on {}: {}", address,
-                                                  error_text[0] ? error_text : "unknown error"));
+    std::string why = !first_message.empty() ? first_message
+                      : error_text[0]        ? std::string(error_text)
+                                             : std::string("unknown error");
+    return make_error(ErrorCode::kIo, fmt::format("cannot listen on {}: {}", address, why));
   }
   for (auto& [path, route] : impl->routes) {
     // A trailing "$" makes civetweb match the path exactly, not as a prefix.
@@ -145,6 +194,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   mg_server_port ports[4] = {};
   int n = mg_get_server_ports(impl->ctx, 4, ports);
   uint16_t port = n > 0 ? static_cast<uint16_t>(ports[0].port) : options.port;
+  impl->host = options.host;
+  impl->port = port;
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl), port));
 }
 

@@ -1,11 +1,11 @@
 #include "exporters/metrics.h"
 
-#include <sstream>
-
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+
+#include <sstream>
 
 namespace ddnswatch::exporters {
 
@@ -27,8 +27,9 @@ Metrics::Metrics(const BuildInfo& build) : impl_(std::make_unique<Impl>()) {
   impl_->reload_successful =
       &prometheus::BuildGauge()
            .Name("ddnswatch_config_last_reload_successful")
-           .Help("Whether the last attempt to load the configuration succeeded (1) or was "
-                 "rejected (0).")
+           .Help(
+               "Whether the last attempt to load the configuration succeeded (1) or was "
+               "rejected (0).")
            .Register(r)
            .Add({});
   impl_->reload_success_timestamp =

@@ -1,12 +1,11 @@
 #include "app/daemon.h"
 
-#include <csignal>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <csignal>
 
 #include "config/config_loader.h"
 #include "core/event_loop.h"
@@ -59,23 +58,25 @@ struct Daemon::Impl {
   LogOptions log_options(const config::Config& c) const {
     LogOptions lo;
     lo.level = options.log_level.value_or(c.log.level);
-    lo.format = options.log_format.value_or(c.log.format) == "json" ? LogFormat::kJson
-                                                                     : LogFormat::kText;
+    lo.format =
+        options.log_format.value_or(c.log.format) == "json" ? LogFormat::kJson : LogFormat::kText;
     return lo;
   }
 
   std::map<std::string, exporters::HttpHandler> routes() {
     std::map<std::string, exporters::HttpHandler> r;
     r["/metrics"] = [this](const exporters::HttpRequest&) {
-      return exporters::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                                     metrics.render(), {}};
+      return exporters::HttpResponse{
+          200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(), {}};
     };
     r["/healthz"] = [this](const exporters::HttpRequest&) {
       int64_t age = steady_ms() - heartbeat_ms.load();
       if (age > std::chrono::duration_cast<std::chrono::milliseconds>(kHeartbeatStale).count()) {
         return exporters::HttpResponse{
-            503, "text/plain; charset=utf-8",
-            fmt::format("event loop stalled: last tick {} ms ago\n", age), {}};
+            503,
+            "text/plain; charset=utf-8",
+            fmt::format("event loop stalled: last tick {} ms ago\n", age),
+            {}};
       }
       return exporters::HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
     };
@@ -133,8 +134,7 @@ struct Daemon::Impl {
         if (auto old = start_http(cfg.listen)) {
           http = std::move(*old);
         } else {
-          spdlog::critical("cannot listen on the previous address either: {}",
-                           old.error().message);
+          spdlog::critical("cannot listen on the previous address either: {}", old.error().message);
         }
         metrics.config_loaded(false, clock.wall_now());
         return;
@@ -171,7 +171,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, con
 #endif
 
   impl->heartbeat_ms = impl->steady_ms();
-  impl->heartbeat_timer = impl->loop->make_timer([self] { self->heartbeat_ms = self->steady_ms(); });
+  impl->heartbeat_timer =
+      impl->loop->make_timer([self] { self->heartbeat_ms = self->steady_ms(); });
   impl->heartbeat_timer->start(kHeartbeatInterval, kHeartbeatInterval);
 
   impl->open_state(impl->cfg.state_dir);

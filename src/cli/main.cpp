@@ -1,15 +1,15 @@
 // The ddnswatch command line: parses arguments with CLI11, initialises the process-wide
 // libraries once, and dispatches to run, check or version. Exit codes: 0 success, 1 failure
 // (a bad config, a daemon that could not start), 2 usage errors.
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <curl/curl.h>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "app/daemon.h"
 #include "config/config_loader.h"
@@ -50,14 +50,16 @@ int main(int argc, char** argv) {
   std::string config_path = default_config_path();
   std::string log_format;
   std::string log_level;
-  cli.add_option("-c,--config", config_path, "Config file (default: $DDNSWATCH_CONFIG or "
-                                             "/etc/ddnswatch/ddnswatch.json)");
-  cli.add_option("--log-format", log_format, "Log format: text or json (default: from the config, "
-                                             "else text)")
+  cli.add_option("-c,--config", config_path,
+                 "Config file (default: $DDNSWATCH_CONFIG or "
+                 "/etc/ddnswatch/ddnswatch.json)");
+  cli.add_option("--log-format", log_format,
+                 "Log format: text or json (default: from the config, "
+                 "else text)")
       ->check(CLI::IsMember({"text", "json"}));
-  cli.add_option("--log-level", log_level,
-                 std::string("Log level: ") + log_level_names() +
-                     " (default: from the config, else info)")
+  cli.add_option(
+         "--log-level", log_level,
+         std::string("Log level: ") + log_level_names() + " (default: from the config, else info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 
   auto* run = cli.add_subcommand("run", "Run the daemon until SIGINT or SIGTERM; SIGHUP reloads");
@@ -77,7 +79,8 @@ int main(int argc, char** argv) {
 
   if (version->parsed()) {
     fmt::print("ddnswatch {} (revision {})\nc-ares {}, libcurl {}\n", app::version(),
-               app::revision(), resolvers::cares_version(), curl_version_info(CURLVERSION_NOW)->version);
+               app::revision(), resolvers::cares_version(),
+               curl_version_info(CURLVERSION_NOW)->version);
     return kExitOk;
   }
 
@@ -113,9 +116,8 @@ int main(int argc, char** argv) {
     if (!log_format.empty()) options.log_format = log_format;
     LogOptions final_log;
     final_log.level = options.log_level.value_or(loaded->log.level);
-    final_log.format =
-        options.log_format.value_or(loaded->log.format) == "json" ? LogFormat::kJson
-                                                                  : LogFormat::kText;
+    final_log.format = options.log_format.value_or(loaded->log.format) == "json" ? LogFormat::kJson
+                                                                                 : LogFormat::kText;
     if (auto r = setup_logging(final_log); !r) {
       spdlog::error("{}", r.error().message);
       return kExitFailure;

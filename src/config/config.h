@@ -75,8 +75,8 @@ struct PowerdnsProvider {
 };
 
 struct ProviderConfig {
-  std::variant<CloudflareProvider, AlidnsProvider, DnspodProvider, Dyndns2Provider,
-               Rfc2136Provider, PowerdnsProvider>
+  std::variant<CloudflareProvider, AlidnsProvider, DnspodProvider, Dyndns2Provider, Rfc2136Provider,
+               PowerdnsProvider>
       settings;
   std::optional<std::string> endpoint;  // API base URL override (private deployments, tests)
   std::optional<std::filesystem::path> ca_file;  // extra trust anchors for HTTPS

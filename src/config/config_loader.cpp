@@ -1,15 +1,15 @@
 #include "config/config_loader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "config/validate.h"
 #include "core/atomic_file.h"
@@ -31,15 +31,14 @@ const std::vector<std::string> kLogLevels = {"trace", "debug",    "info", "warn"
                                              "error", "critical", "off"};
 const std::vector<std::string> kLogFormats = {"text", "json"};
 const std::vector<std::string> kTransports = {"udp", "tcp"};
-const std::vector<std::string> kWebhookPresets = {"plain", "slack", "dingtalk", "wecom",
-                                                  "feishu"};
+const std::vector<std::string> kWebhookPresets = {"plain", "slack", "dingtalk", "wecom", "feishu"};
 const std::vector<std::string> kEvents = {
-    "ip_changed",         "record_updated",    "record_failed",     "resolver_foreign",
-    "resolver_stale",     "resolver_recovered", "split_brain_began", "split_brain_ended",
-    "propagation_complete"};
-const std::vector<std::string> kNamedIpSources = {
-    "cloudflare-trace", "ipify",        "icanhazip",      "ifconfig-me",
-    "aws-checkip",      "opendns-dns",  "cloudflare-dns", "google-dns"};
+    "ip_changed",        "record_updated",    "record_failed",
+    "resolver_foreign",  "resolver_stale",    "resolver_recovered",
+    "split_brain_began", "split_brain_ended", "propagation_complete"};
+const std::vector<std::string> kNamedIpSources = {"cloudflare-trace", "ipify",       "icanhazip",
+                                                  "ifconfig-me",      "aws-checkip", "opendns-dns",
+                                                  "cloudflare-dns",   "google-dns"};
 const std::vector<std::string> kIpSourcePrefixes = {"interface:", "static:", "url:"};
 
 std::string describe_type(const json& j) {
@@ -250,8 +249,7 @@ class Object {
     return v->get<bool>();
   }
 
-  std::optional<Duration> duration(const std::string& key, Duration min,
-                                   Need n = Need::kOptional) {
+  std::optional<Duration> duration(const std::string& key, Duration min, Need n = Need::kOptional) {
     const json* v = need(key, n);
     if (!v) return std::nullopt;
     if (!v->is_string()) {
@@ -399,6 +397,11 @@ std::optional<ListenAddress> read_listen(Context& ctx, Object& root) {
     ctx.error(root.at("listen"), parsed.error());
     return std::nullopt;
   }
+  if (!is_ip_address(parsed->host)) {
+    ctx.error(root.at("listen"),
+              fmt::format("\"{}\" must use an IP address, such as \"127.0.0.1:9877\"", *text));
+    return std::nullopt;
+  }
   return ListenAddress{parsed->host, parsed->port};
 }
 
@@ -429,8 +432,8 @@ std::optional<FamilyDetect> read_family(Context& ctx, const json* j, const std::
           ctx.error(spath, fmt::format("\"{}\" is not an http:// or https:// URL", arg));
         }
       }
-      if (!prefixed && std::find(kNamedIpSources.begin(), kNamedIpSources.end(), s) ==
-                           kNamedIpSources.end()) {
+      if (!prefixed &&
+          std::find(kNamedIpSources.begin(), kNamedIpSources.end(), s) == kNamedIpSources.end()) {
         std::vector<std::string> all = kNamedIpSources;
         for (const auto& p : kIpSourcePrefixes) all.push_back(p + "...");
         ctx.error(spath, unknown_value("IP source", s, all));
@@ -499,7 +502,8 @@ std::optional<ProviderConfig> read_provider(Context& ctx, const json* j, const s
   if (j) {
     auto it = j->find("kind");
     if (it == j->end()) {
-      ctx.error(path, fmt::format("missing required key \"kind\" (one of: {})", join(kProviderKinds)));
+      ctx.error(path,
+                fmt::format("missing required key \"kind\" (one of: {})", join(kProviderKinds)));
       return std::nullopt;
     }
     auto s = Object::string_value(ctx, *it, path + "/kind");
@@ -555,9 +559,9 @@ std::optional<ProviderConfig> read_provider(Context& ctx, const json* j, const s
     if (auto s = need_ok(o->secret("password"))) d.password = *s;
     p.settings = d;
   } else if (*kind == "rfc2136") {
-    o.emplace(ctx, j, path,
-              keys({"zone", "server", "key_name", "key_algorithm", "key_secret",
-                    "key_secret_file"}));
+    o.emplace(
+        ctx, j, path,
+        keys({"zone", "server", "key_name", "key_algorithm", "key_secret", "key_secret_file"}));
     Rfc2136Provider r;
     if (auto z = need_ok(read_zone(ctx, *o, record_name))) r.zone = *z;
     if (auto s = need_ok(o->non_empty_string("server", Need::kRequired))) {
@@ -602,9 +606,12 @@ std::optional<ProviderConfig> read_provider(Context& ctx, const json* j, const s
   }
   if (o->has("endpoint")) {
     if (*kind == "dyndns2" || *kind == "rfc2136" || *kind == "powerdns") {
-      ctx.error(o->at("endpoint"),
-                fmt::format("\"endpoint\" does not apply to {}; its address is set by \"{}\"",
-                            *kind, *kind == "dyndns2" ? "server" : *kind == "rfc2136" ? "server" : "url"));
+      ctx.error(
+          o->at("endpoint"),
+          fmt::format("\"endpoint\" does not apply to {}; its address is set by \"{}\"", *kind,
+                      *kind == "dyndns2"   ? "server"
+                      : *kind == "rfc2136" ? "server"
+                                           : "url"));
       good = false;
     } else if (auto e = read_url(ctx, *o, "endpoint", Need::kOptional)) {
       p.endpoint = *e;
@@ -653,8 +660,7 @@ std::optional<RecordConfig> read_record(Context& ctx, const json& j, const std::
 
 std::optional<CustomResolver> read_custom_resolver(Context& ctx, const json& j,
                                                    const std::string& path) {
-  Object o(ctx, &j, path,
-           {"id", "address", "name", "operator", "geo", "transport", "recursion"});
+  Object o(ctx, &j, path, {"id", "address", "name", "operator", "geo", "transport", "recursion"});
   if (!o.ok()) return std::nullopt;
   CustomResolver r;
   bool good = true;
@@ -693,9 +699,9 @@ ResolversConfig read_resolvers(Context& ctx, const json* j, const std::string& p
   Object o(ctx, j, path, {"catalog", "sets", "custom"});
   if (!o.ok()) return rc;
   if (auto c = o.non_empty_string("catalog")) rc.catalog = ctx.resolve(*c);
-  rc.custom = read_array<CustomResolver>(ctx, o, "custom", [&](const json& e, const std::string& p) {
-    return read_custom_resolver(ctx, e, p);
-  });
+  rc.custom = read_array<CustomResolver>(
+      ctx, o, "custom",
+      [&](const json& e, const std::string& p) { return read_custom_resolver(ctx, e, p); });
   std::map<std::string, size_t> ids;
   for (size_t i = 0; i < rc.custom.size(); ++i) {
     if (!ids.emplace(rc.custom[i].id, i).second) {
@@ -767,9 +773,11 @@ std::optional<WatchConfig> read_watch(Context& ctx, const json& j, const std::st
       } else if (s == "authoritative") {
         w.expect = WatchConfig::Expect::kAuthoritative;
       } else if (s) {
+        auto near = did_you_mean(*s, {"record", "authoritative"});
         ctx.error(o.at("expect"),
-                  unknown_value("expectation", *s, {"record", "authoritative"}) +
-                      ", or a list of addresses");
+                  fmt::format("\"{}\" is not an expectation{}; use \"record\", \"authoritative\" "
+                              "or a list of addresses",
+                              *s, near ? fmt::format(" (did you mean \"{}\"?)", *near) : ""));
         good = false;
       }
     } else if (e->is_array()) {
@@ -795,8 +803,10 @@ std::optional<WatchConfig> read_watch(Context& ctx, const json& j, const std::st
         if (list) w.expected_addresses = *list;
       }
     } else {
-      ctx.error(o.at("expect"), "expected \"record\", \"authoritative\" or a list of addresses, "
-                                "got " + describe_type(*e));
+      ctx.error(o.at("expect"),
+                "expected \"record\", \"authoritative\" or a list of addresses, "
+                "got " +
+                    describe_type(*e));
       good = false;
     }
   } else {
@@ -833,8 +843,7 @@ std::optional<WebhookConfig> read_webhook(Context& ctx, const json& j, const std
   if (auto u = o.secret("url")) {
     if (!is_http_url(u->reveal())) {
       // The URL may hold a token: say what is wrong without repeating it.
-      ctx.error(o.at(o.has("url") ? "url" : "url_file"),
-                "is not an http:// or https:// URL");
+      ctx.error(o.at(o.has("url") ? "url" : "url_file"), "is not an http:// or https:// URL");
       good = false;
     }
     w.url = *u;
@@ -860,8 +869,8 @@ std::optional<WebhookConfig> read_webhook(Context& ctx, const json& j, const std
   }
   if (const json* h = o.get("headers")) {
     if (!h->is_object()) {
-      ctx.error(o.at("headers"), "expected an object of header names and values, got " +
-                                     describe_type(*h));
+      ctx.error(o.at("headers"),
+                "expected an object of header names and values, got " + describe_type(*h));
       good = false;
     } else {
       for (const auto& [name, value] : h->items()) {
@@ -887,10 +896,9 @@ NotifyConfig read_notify(Context& ctx, const json* j, const std::string& path) {
   NotifyConfig n;
   Object o(ctx, j, path, {"webhooks", "alertmanager"});
   if (!o.ok()) return n;
-  n.webhooks = read_array<WebhookConfig>(ctx, o, "webhooks", [&](const json& e,
-                                                                 const std::string& p) {
-    return read_webhook(ctx, e, p);
-  });
+  n.webhooks = read_array<WebhookConfig>(
+      ctx, o, "webhooks",
+      [&](const json& e, const std::string& p) { return read_webhook(ctx, e, p); });
   if (o.has("alertmanager")) n.alertmanager = read_url(ctx, o, "alertmanager", Need::kOptional);
   return n;
 }
@@ -901,9 +909,9 @@ void cross_check(Context& ctx, const Config& c) {
   for (size_t i = 0; i < c.records.size(); ++i) {
     auto [it, inserted] = record_index.emplace(c.records[i].id(), i);
     if (!inserted) {
-      ctx.error("/records/" + std::to_string(i),
-                fmt::format("duplicate record {} (also at /records/{})", c.records[i].id(),
-                            it->second));
+      ctx.error(
+          "/records/" + std::to_string(i),
+          fmt::format("duplicate record {} (also at /records/{})", c.records[i].id(), it->second));
     }
   }
   std::set<std::string> watched;
@@ -944,10 +952,9 @@ Config read_root(Context& ctx, const json& doc, const fs::path& source) {
     if (auto f = log.choice("format", "log format", kLogFormats)) c.log.format = *f;
   }
   if (root.has("detect")) c.detect = read_detect(ctx, root.get("detect"), root.at("detect"));
-  c.records = read_array<RecordConfig>(ctx, root, "records",
-                                       [&](const json& e, const std::string& p) {
-                                         return read_record(ctx, e, p);
-                                       });
+  c.records = read_array<RecordConfig>(
+      ctx, root, "records",
+      [&](const json& e, const std::string& p) { return read_record(ctx, e, p); });
   if (root.has("resolvers")) {
     c.resolvers = read_resolvers(ctx, root.get("resolvers"), root.at("resolvers"));
   }
@@ -974,7 +981,8 @@ std::string syntax_message(const nlohmann::json::parse_error& e, std::string_vie
     }
   }
   std::string what = e.what();
-  static const std::regex kPrefix(R"(^\[json\.exception\.parse_error\.\d+\] parse error( at line \d+, column \d+)?: )");
+  static const std::regex kPrefix(
+      R"(^\[json\.exception\.parse_error\.\d+\] parse error( at line \d+, column \d+)?: )");
   static const std::regex kLastRead(R"(; last read: '.*'(?=;|$))");
   what = std::regex_replace(what, kPrefix, "");
   what = std::regex_replace(what, kLastRead, "");

@@ -1,11 +1,10 @@
 #include "config/validate.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <cctype>
 #include <charconv>
-
-#include <fmt/format.h>
 
 namespace ddnswatch::config {
 namespace {
@@ -18,9 +17,7 @@ char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned 
 
 tl::expected<HostPort, std::string> parse_host_port(std::string_view text,
                                                     std::optional<uint16_t> default_port) {
-  auto bad = [&](std::string why) {
-    return tl::unexpected(fmt::format("\"{}\" {}", text, why));
-  };
+  auto bad = [&](std::string why) { return tl::unexpected(fmt::format("\"{}\" {}", text, why)); };
   std::string host;
   std::string_view port_text;
   bool has_port = false;
@@ -38,7 +35,8 @@ tl::expected<HostPort, std::string> parse_host_port(std::string_view text,
   } else if (std::count(text.begin(), text.end(), ':') > 1) {
     // A bare IPv6 address: only valid without a port.
     host = std::string(text);
-    if (!is_ipv6_address(host)) return bad("is not an address; write IPv6 with a port as [ADDR]:PORT");
+    if (!is_ipv6_address(host))
+      return bad("is not an address; write IPv6 with a port as [ADDR]:PORT");
   } else {
     size_t colon = text.find(':');
     host = std::string(text.substr(0, colon));

@@ -1,5 +1,6 @@
 #include "core/event_loop.h"
 
+#include <spdlog/spdlog.h>
 #include <uv.h>
 
 #include <atomic>
@@ -8,8 +9,6 @@
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 namespace ddnswatch {
 namespace {
@@ -34,9 +33,8 @@ struct Timer::Handle {
 
 Timer::~Timer() {
   uv_timer_stop(&handle_->timer);
-  uv_close(reinterpret_cast<uv_handle_t*>(&handle_->timer), [](uv_handle_t* h) {
-    delete static_cast<Handle*>(h->data);
-  });
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_->timer),
+           [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
 }
 
 void Timer::start(Duration timeout, Duration repeat) {
@@ -68,7 +66,7 @@ struct EventLoop::Impl {
   std::deque<std::function<void()>> queue;  // guarded by mutex
   bool stop_requested = false;              // guarded by mutex
   std::atomic<std::thread::id> loop_thread{};
-  std::vector<SignalHandle*> signals;       // closed with the loop
+  std::vector<SignalHandle*> signals;  // closed with the loop
 
   void drain() {
     for (;;) {
@@ -169,7 +167,9 @@ Result<void> EventLoop::on_signal(int signum, std::function<void()> callback) {
   handle->signal.data = handle;
   int rc = uv_signal_start(
       &handle->signal,
-      [](uv_signal_t* s, int) { run_guarded(static_cast<SignalHandle*>(s->data)->callback, "signal"); },
+      [](uv_signal_t* s, int) {
+        run_guarded(static_cast<SignalHandle*>(s->data)->callback, "signal");
+      },
       signum);
   impl_->signals.push_back(handle);
   if (rc != 0) {

@@ -1,14 +1,14 @@
 #include "core/logging.h"
 
-#include <chrono>
-#include <cstdio>
-#include <memory>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
 
 namespace ddnswatch {
 namespace {
@@ -17,9 +17,8 @@ namespace {
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      msg.time.time_since_epoch()) %
-                  1000;
+    auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()) % 1000;
     auto level_sv = spdlog::level::to_string_view(msg.level);
     std::string_view level(level_sv.data(), level_sv.size());
     std::string text = json_escape(std::string_view(msg.payload.data(), msg.payload.size()));
@@ -49,9 +48,9 @@ Result<void> setup_logging(const LogOptions& options) {
   auto level = spdlog::level::from_str(options.level);
   // from_str maps anything unknown to "off"; only "off" itself may mean off.
   if (level == spdlog::level::off && options.level != "off") {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("unknown log level \"{}\" (use one of {})", options.level,
-                                  log_level_names()));
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("unknown log level \"{}\" (use one of {})", options.level, log_level_names()));
   }
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
       options.format == LogFormat::kJson ? spdlog::color_mode::never

@@ -3,18 +3,17 @@
 #pragma once
 
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace ddnswatch {
 
 enum class ErrorCode {
   kInvalidArgument,  // bad input from the user: config, command line
   kNotFound,
-  kIo,               // file system or socket failure
-  kCorrupt,          // data on disk or on the wire that does not parse
-  kUnsupported,      // a version or feature we do not handle
+  kIo,           // file system or socket failure
+  kCorrupt,      // data on disk or on the wire that does not parse
+  kUnsupported,  // a version or feature we do not handle
   kInternal,
 };
 

@@ -2,11 +2,11 @@
 // the one way to read it is reveal(), which callers use only where the value goes on the wire.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <ostream>
 #include <string>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace ddnswatch {
 

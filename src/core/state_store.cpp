@@ -1,8 +1,8 @@
 #include "core/state_store.h"
 
-#include <system_error>
-
 #include <fmt/format.h>
+
+#include <system_error>
 
 #include "core/atomic_file.h"
 

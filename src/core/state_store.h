@@ -4,10 +4,9 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -25,7 +24,7 @@ class StateStore {
   std::filesystem::path file() const { return dir_ / kFileName; }
 
   struct Loaded {
-    nlohmann::json data = nlohmann::json::object();  // the "data" member; empty when none
+    nlohmann::json data = nlohmann::json::object();    // the "data" member; empty when none
     std::optional<std::filesystem::path> moved_aside;  // set when a corrupt file was moved
     std::string problem;                               // why it was moved aside
   };

@@ -1,0 +1,54 @@
+# The README contract: `make run` and `make test` on a fresh Debian 12 machine, as root.
+# Both install what is missing (scripts/install-deps.sh), build, and go.
+
+BUILD        ?= build
+BUILD_ASAN   ?= build-asan
+CONFIG       ?= config/ddnswatch.json
+JOBS         ?= $(shell nproc)
+WERROR       ?= ON
+CMAKE_FLAGS  ?=
+
+.PHONY: all deps build run test test-unit test-asan format format-check tidy clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DDDNSWATCH_WERROR=$(WERROR) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/ddnswatch run --config $(CONFIG)
+
+# Every test: unit tests and integration tests with the real daemon and real servers.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+# The unit tests built with clang under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(BUILD_ASAN) -G Ninja -DDDNSWATCH_WERROR=ON \
+	  -DDDNSWATCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD_ASAN) -j $(JOBS) --target unit_tests
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -L unit -j $(JOBS)
+
+SOURCES = $(shell git ls-files '*.cpp' '*.h')
+
+format:
+	clang-format -i $(SOURCES)
+
+format-check: deps
+	clang-format --dry-run -Werror $(SOURCES)
+
+tidy: build
+	clang-tidy -p $(BUILD) --quiet $(filter %.cpp,$(SOURCES))
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)
