@@ -34,7 +34,14 @@ std::string default_config_path() {
 }
 
 void print_diagnostics(const std::string& file, const std::vector<config::Diagnostic>& diags) {
-  for (const auto& d : diags) fmt::print(stderr, "{}: {}\n", file, d.to_string());
+  for (const auto& d : diags) {
+    // A file that cannot be read already names itself in the message.
+    if (d.path.empty() && d.message.rfind(file, 0) == 0) {
+      fmt::print(stderr, "{}\n", d.message);
+    } else {
+      fmt::print(stderr, "{}: {}\n", file, d.to_string());
+    }
+  }
   fmt::print(stderr, "{}: {} error{}\n", file, diags.size(), diags.size() == 1 ? "" : "s");
 }
 

@@ -43,6 +43,7 @@ Result<Duration> parse_duration(std::string_view text) {
     for (const auto& [name, millis] : kUnits) {
       if (unit == name) {
         if (number > std::numeric_limits<int64_t>::max() / millis) return invalid();
+        if (total > std::numeric_limits<int64_t>::max() - number * millis) return invalid();
         total += number * millis;
         found = true;
         break;
