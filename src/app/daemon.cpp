@@ -34,6 +34,14 @@ constexpr auto kHeartbeatStale = std::chrono::seconds(10);
 
 }  // namespace
 
+LogOptions effective_log_options(const DaemonOptions& options, const config::Config& cfg) {
+  LogOptions lo;
+  lo.level = options.log_level.value_or(cfg.log.level);
+  lo.format =
+      options.log_format.value_or(cfg.log.format) == "json" ? LogFormat::kJson : LogFormat::kText;
+  return lo;
+}
+
 struct Daemon::Impl {
   DaemonOptions options;
   config::Config cfg;
@@ -53,14 +61,6 @@ struct Daemon::Impl {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                clock.steady_now().time_since_epoch())
         .count();
-  }
-
-  LogOptions log_options(const config::Config& c) const {
-    LogOptions lo;
-    lo.level = options.log_level.value_or(c.log.level);
-    lo.format =
-        options.log_format.value_or(c.log.format) == "json" ? LogFormat::kJson : LogFormat::kText;
-    return lo;
   }
 
   std::map<std::string, exporters::HttpHandler> routes() {
@@ -142,7 +142,8 @@ struct Daemon::Impl {
       http = std::move(*server);
     }
     if (next.state_dir != cfg.state_dir) open_state(next.state_dir);
-    if (auto r = setup_logging(log_options(next)); !r) spdlog::error("{}", r.error().message);
+    if (auto r = setup_logging(effective_log_options(options, next)); !r)
+      spdlog::error("{}", r.error().message);
     cfg = std::move(next);
     metrics.config_loaded(true, clock.wall_now());
     spdlog::info("configuration reloaded");

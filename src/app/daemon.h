@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/logging.h"
 #include "core/result.h"
 
 namespace ddnswatch::app {
@@ -19,6 +20,9 @@ struct DaemonOptions {
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
 };
+
+/// The logging the daemon runs with: the command line's choices win over the config's "log".
+LogOptions effective_log_options(const DaemonOptions& options, const config::Config& cfg);
 
 /// Create, run and destroy on one thread (main).
 class Daemon {

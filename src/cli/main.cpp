@@ -121,11 +121,7 @@ int main(int argc, char** argv) {
     options.config_path = config_path;
     if (!log_level.empty()) options.log_level = log_level;
     if (!log_format.empty()) options.log_format = log_format;
-    LogOptions final_log;
-    final_log.level = options.log_level.value_or(loaded->log.level);
-    final_log.format = options.log_format.value_or(loaded->log.format) == "json" ? LogFormat::kJson
-                                                                                 : LogFormat::kText;
-    if (auto r = setup_logging(final_log); !r) {
+    if (auto r = setup_logging(app::effective_log_options(options, *loaded)); !r) {
       spdlog::error("{}", r.error().message);
       return kExitFailure;
     }
