@@ -1,18 +1,193 @@
 #include "exporters/metrics.h"
 
+#include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
 #include <sstream>
+#include <tuple>
 
 namespace ddnswatch::exporters {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+using Labels = std::map<std::string, std::string>;
+
+// The values of the monitor's enumerated labels; every one gets a series up front so that a
+// zero is a zero, not a missing series.
+const char* const kOutcomes[] = {"noerror", "nodata",  "nxdomain", "servfail",
+                                 "refused", "timeout", "network",  "malformed"};
+const char* const kStates[] = {"match", "stale", "foreign", "empty", "nxdomain", "error"};
+
+/// Children of one family keyed by their label values, so that a reload can remove exactly
+/// the series whose labels left the config. Loop thread only (prometheus-cpp itself is
+/// thread-safe for the HTTP thread's collection).
+template <typename T>
+class Series {
+ public:
+  explicit Series(Family<T>& family) : family_(family) {}
+
+  template <typename... Args>
+  T& get(const Labels& labels, Args&&... args) {
+    auto it = children_.find(labels);
+    if (it != children_.end()) return *it->second;
+    T& child = family_.Add(labels, std::forward<Args>(args)...);
+    children_.emplace(labels, &child);
+    return child;
+  }
+
+  /// Removes every series for which `keep` is false.
+  template <typename Keep>
+  void retain(Keep keep) {
+    for (auto it = children_.begin(); it != children_.end();) {
+      if (keep(it->first)) {
+        ++it;
+      } else {
+        family_.Remove(it->second);
+        it = children_.erase(it);
+      }
+    }
+  }
+
+ private:
+  Family<T>& family_;
+  std::map<Labels, T*> children_;
+};
+
+Histogram::BucketBoundaries latency_buckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+}  // namespace
 
 struct Metrics::Impl {
   prometheus::Registry registry;
-  prometheus::Gauge* reload_successful = nullptr;
-  prometheus::Gauge* reload_success_timestamp = nullptr;
+  Gauge* reload_successful = nullptr;
+  Gauge* reload_success_timestamp = nullptr;
+
+  Family<Gauge>& resolver_info_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_resolver_info")
+          .Help(
+              "A configured or discovered resolver with its address, operator, geography and "
+              "protocol; the value is always 1.")
+          .Register(registry);
+  Family<Histogram>& query_duration_family =
+      prometheus::BuildHistogram()
+          .Name("ddnswatch_dns_query_duration_seconds")
+          .Help("Round-trip time of DNS queries per resolver, retries included.")
+          .Register(registry);
+  Family<Counter>& queries_family =
+      prometheus::BuildCounter()
+          .Name("ddnswatch_dns_queries_total")
+          .Help(
+              "DNS queries per resolver by outcome: noerror, nodata, nxdomain, servfail, refused, "
+              "timeout, network, malformed.")
+          .Register(registry);
+  Family<Gauge>& state_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_dns_answer_state")
+          .Help(
+              "1 for the current verdict on a resolver's answer for a name (match, stale, "
+              "foreign, empty, nxdomain, error), 0 for the others.")
+          .Register(registry);
+  Family<Gauge>& ttl_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_dns_answer_ttl_seconds")
+          .Help("TTL of the address records a resolver returned for a name.")
+          .Register(registry);
+  Family<Gauge>& groups_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_dns_answer_groups")
+          .Help("Distinct answers (address sets, NXDOMAIN) among the resolvers that answered.")
+          .Register(registry);
+  Family<Gauge>& split_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_split_brain")
+          .Help(
+              "1 when a resolver answers a foreign address or answering resolvers disagree "
+              "beyond stale caches.")
+          .Register(registry);
+  Family<Gauge>& ratio_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_propagation_ratio")
+          .Help("Share of the answering resolvers that return the expected answer.")
+          .Register(registry);
+  Family<Gauge>& lag_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_propagation_lag_seconds")
+          .Help(
+              "Time from the last change of the expected answer to this resolver's first match "
+              "(the time so far while it does not match).")
+          .Register(registry);
+  Family<Gauge>& eta_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_propagation_eta_seconds")
+          .Help("Time until the last stale answer's TTL runs out; 0 when none is stale.")
+          .Register(registry);
+  Family<Gauge>& change_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_expected_change_timestamp_seconds")
+          .Help("Unix time when the expected answer of a name last changed.")
+          .Register(registry);
+  Family<Gauge>& serial_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_authoritative_serial")
+          .Help("SOA serial of the zone seen at each authoritative server.")
+          .Register(registry);
+  Gauge& cycle_duration =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_monitor_cycle_duration_seconds")
+          .Help("Duration of the last check of a watched name (all its queries).")
+          .Register(registry)
+          .Add({});
+  Gauge& last_cycle = prometheus::BuildGauge()
+                          .Name("ddnswatch_monitor_last_cycle_timestamp_seconds")
+                          .Help("Unix time of the last completed check of a watched name.")
+                          .Register(registry)
+                          .Add({});
+
+  Series<Gauge> resolver_info{resolver_info_family};
+  Series<Histogram> query_duration{query_duration_family};
+  Series<Counter> queries{queries_family};
+  Series<Gauge> state{state_family};
+  Series<Gauge> ttl{ttl_family};
+  Series<Gauge> groups{groups_family};
+  Series<Gauge> split{split_family};
+  Series<Gauge> ratio{ratio_family};
+  Series<Gauge> lag{lag_family};
+  Series<Gauge> eta{eta_family};
+  Series<Gauge> change{change_family};
+  Series<Gauge> serial{serial_family};
+
+  void add_resolver(const ResolverInfo& r) {
+    resolver_info
+        .get({{"resolver", r.id},
+              {"address", r.address},
+              {"operator", r.operator_name},
+              {"geo", r.geo},
+              {"protocol", r.protocol}})
+        .Set(1);
+    query_duration.get({{"resolver", r.id}}, latency_buckets());
+    for (const char* o : kOutcomes) queries.get({{"resolver", r.id}, {"outcome", o}});
+  }
+
+  void add_pair(const std::string& name, const std::string& qtype, const std::string& resolver) {
+    for (const char* s : kStates) {
+      state.get({{"name", name}, {"qtype", qtype}, {"resolver", resolver}, {"state", s}});
+    }
+    ttl.get({{"name", name}, {"qtype", qtype}, {"resolver", resolver}});
+    lag.get({{"name", name}, {"qtype", qtype}, {"resolver", resolver}});
+  }
 };
 
 Metrics::Metrics(const BuildInfo& build) : impl_(std::make_unique<Impl>()) {
@@ -45,6 +220,92 @@ Metrics::~Metrics() = default;
 void Metrics::config_loaded(bool ok, WallTime when) {
   impl_->reload_successful->Set(ok ? 1 : 0);
   if (ok) impl_->reload_success_timestamp->Set(to_unix_seconds(when));
+}
+
+void Metrics::dns_query_done(const std::string& resolver, const char* outcome,
+                             std::chrono::microseconds latency) {
+  impl_->queries.get({{"resolver", resolver}, {"outcome", outcome}}).Increment();
+  impl_->query_duration.get({{"resolver", resolver}}, latency_buckets())
+      .Observe(std::chrono::duration<double>(latency).count());
+}
+
+void Metrics::monitor_configured(const std::vector<ResolverInfo>& resolvers,
+                                 const std::vector<WatchedName>& names) {
+  Impl& m = *impl_;
+  std::set<std::string> ids;
+  for (const auto& r : resolvers) ids.insert(r.id);
+  std::set<std::pair<std::string, std::string>> pairs;
+  std::set<std::tuple<std::string, std::string, std::string>> triples;
+  for (const auto& n : names) {
+    pairs.emplace(n.name, n.qtype);
+    for (const auto& r : n.resolvers) triples.emplace(n.name, n.qtype, r);
+  }
+  // Everything not in the new config goes, discovered authoritative servers included (they
+  // come back at the next check of their zone).
+  auto by_resolver = [&](const Labels& l) { return ids.count(l.at("resolver")) != 0; };
+  m.resolver_info.retain([&](const Labels& l) {
+    return std::any_of(resolvers.begin(), resolvers.end(), [&](const ResolverInfo& r) {
+      return r.id == l.at("resolver") && r.address == l.at("address") &&
+             r.operator_name == l.at("operator") && r.geo == l.at("geo") &&
+             r.protocol == l.at("protocol");
+    });
+  });
+  m.query_duration.retain(by_resolver);
+  m.queries.retain(by_resolver);
+  auto by_pair = [&](const Labels& l) { return pairs.count({l.at("name"), l.at("qtype")}) != 0; };
+  auto by_triple = [&](const Labels& l) {
+    return triples.count({l.at("name"), l.at("qtype"), l.at("resolver")}) != 0;
+  };
+  m.state.retain(by_triple);
+  m.ttl.retain(by_triple);
+  m.lag.retain(by_triple);
+  for (auto* s : {&m.groups, &m.split, &m.ratio, &m.eta, &m.change}) s->retain(by_pair);
+  m.serial.retain([](const Labels&) { return false; });
+
+  for (const auto& r : resolvers) m.add_resolver(r);
+  for (const auto& n : names) {
+    const Labels l{{"name", n.name}, {"qtype", n.qtype}};
+    for (auto* s : {&m.groups, &m.split, &m.ratio, &m.eta, &m.change}) s->get(l);
+    for (const auto& r : n.resolvers) m.add_pair(n.name, n.qtype, r);
+  }
+}
+
+void Metrics::resolver_discovered(const ResolverInfo& resolver) { impl_->add_resolver(resolver); }
+
+void Metrics::name_checked(const NameReport& report) {
+  Impl& m = *impl_;
+  const Labels l{{"name", report.name}, {"qtype", report.qtype}};
+  for (const auto& a : report.answers) {
+    m.add_pair(report.name, report.qtype, a.resolver);
+    for (const char* s : kStates) {
+      m.state
+          .get({{"name", report.name},
+                {"qtype", report.qtype},
+                {"resolver", a.resolver},
+                {"state", s}})
+          .Set(a.state == s ? 1 : 0);
+    }
+    const Labels rl{{"name", report.name}, {"qtype", report.qtype}, {"resolver", a.resolver}};
+    m.ttl.get(rl).Set(a.ttl_seconds);
+    if (a.lag_seconds) m.lag.get(rl).Set(*a.lag_seconds);
+  }
+  m.groups.get(l).Set(report.answer_groups);
+  m.split.get(l).Set(report.split_brain ? 1 : 0);
+  m.ratio.get(l).Set(report.propagation_ratio);
+  m.eta.get(l).Set(report.eta_seconds);
+  if (report.expected_change_unix_seconds) {
+    m.change.get(l).Set(*report.expected_change_unix_seconds);
+  }
+}
+
+void Metrics::authoritative_serial(const std::string& zone, const std::string& nameserver,
+                                   uint32_t serial) {
+  impl_->serial.get({{"zone", zone}, {"nameserver", nameserver}}).Set(serial);
+}
+
+void Metrics::cycle_done(Duration duration, WallTime when) {
+  impl_->cycle_duration.Set(std::chrono::duration<double>(duration).count());
+  impl_->last_cycle.Set(to_unix_seconds(when));
 }
 
 std::string Metrics::render() const {

@@ -16,7 +16,7 @@ struct BuildInfo {
 };
 
 /// Thread-safe: observers are called on the loop thread, render() on the HTTP server's.
-class Metrics final : public ConfigObserver {
+class Metrics final : public ConfigObserver, public DnsQueryObserver, public MonitorObserver {
  public:
   explicit Metrics(const BuildInfo& build);
   ~Metrics() override;
@@ -24,6 +24,17 @@ class Metrics final : public ConfigObserver {
   Metrics& operator=(const Metrics&) = delete;
 
   void config_loaded(bool ok, WallTime when) override;
+
+  void dns_query_done(const std::string& resolver, const char* outcome,
+                      std::chrono::microseconds latency) override;
+
+  void monitor_configured(const std::vector<ResolverInfo>& resolvers,
+                          const std::vector<WatchedName>& names) override;
+  void resolver_discovered(const ResolverInfo& resolver) override;
+  void name_checked(const NameReport& report) override;
+  void authoritative_serial(const std::string& zone, const std::string& nameserver,
+                            uint32_t serial) override;
+  void cycle_done(Duration duration, WallTime when) override;
 
   /// Everything registered, in the Prometheus text exposition format 0.0.4.
   std::string render() const;

@@ -23,6 +23,9 @@ class CaresLibrary {
   bool active_ = true;
 };
 
+/// The first DNS server of the system's configuration, as "ADDRESS:PORT" ("[V6]:PORT").
+Result<std::string> system_resolver_address();
+
 /// The c-ares version the process runs with, e.g. "1.18.1".
 std::string cares_version();
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -13,6 +14,9 @@
 #include "core/state_store.h"
 #include "exporters/http_server.h"
 #include "exporters/metrics.h"
+#include "monitor/monitor.h"
+#include "resolvers/directory.h"
+#include "resolvers/dns_engine.h"
 
 #ifndef DDNSWATCH_VERSION
 #define DDNSWATCH_VERSION "0.0.0"
@@ -34,6 +38,14 @@ constexpr auto kHeartbeatStale = std::chrono::seconds(10);
 
 }  // namespace
 
+config::LoadResult load_and_check_config(const std::filesystem::path& path) {
+  auto loaded = config::load_config(path);
+  if (!loaded) return loaded;
+  auto directory = resolvers::ResolverDirectory::build(*loaded);
+  if (!directory) return tl::unexpected(directory.error());
+  return loaded;
+}
+
 LogOptions effective_log_options(const DaemonOptions& options, const config::Config& cfg) {
   LogOptions lo;
   lo.level = options.log_level.value_or(cfg.log.level);
@@ -53,6 +65,8 @@ struct Daemon::Impl {
   std::atomic<int64_t> heartbeat_ms{0};  // steady time of the loop's last tick
   std::unique_ptr<StateStore> state;
   nlohmann::json state_data = nlohmann::json::object();
+  std::unique_ptr<resolvers::DnsEngine> engine;
+  std::unique_ptr<monitor::Monitor> monitor;
 
   Impl(DaemonOptions o, config::Config c, const Clock& clk)
       : options(std::move(o)), cfg(std::move(c)), clock(clk) {}
@@ -112,9 +126,43 @@ struct Daemon::Impl {
     }
   }
 
+  void save_state() {
+    if (!state) return;
+    if (auto saved = state->save(state_data); !saved) {
+      spdlog::error("state: {}", saved.error().message);
+    }
+  }
+
+  // Hands the watch list, resolvers and bootstrap of `c` to the monitor.
+  void configure_monitor(const config::Config& c) {
+    auto directory = resolvers::ResolverDirectory::build(c);
+    if (!directory) {
+      for (const auto& d : directory.error()) spdlog::error("config: {}", d.to_string());
+      return;
+    }
+    monitor::MonitorOptions mo;
+    mo.authoritative_port = c.resolvers.authoritative_port;
+    if (auto b = directory->bootstrap(c.resolvers.bootstrap)) {
+      mo.bootstrap = *b;
+    } else {
+      const bool needed = std::any_of(c.watch.begin(), c.watch.end(), [](const auto& w) {
+        return w.expect != config::WatchConfig::Expect::kFixed ||
+               std::find(w.resolvers.begin(), w.resolvers.end(), "authoritative") !=
+                   w.resolvers.end();
+      });
+      if (needed) {
+        spdlog::error("bootstrap resolver: {}; authoritative servers cannot be found",
+                      b.error().message);
+      }
+      mo.bootstrap.id = "bootstrap";
+      mo.bootstrap.address = "127.0.0.1";
+    }
+    monitor->configure(c, *directory, mo);
+  }
+
   void reload() {
     spdlog::info("reloading {}", options.config_path.string());
-    auto loaded = config::load_config(options.config_path);
+    auto loaded = load_and_check_config(options.config_path);
     if (!loaded) {
       for (const auto& d : loaded.error()) {
         spdlog::error("config reload rejected: {}: {}", options.config_path.string(),
@@ -145,6 +193,7 @@ struct Daemon::Impl {
     if (auto r = setup_logging(effective_log_options(options, next)); !r)
       spdlog::error("{}", r.error().message);
     cfg = std::move(next);
+    configure_monitor(cfg);
     metrics.config_loaded(true, clock.wall_now());
     spdlog::info("configuration reloaded");
   }
@@ -177,6 +226,16 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, con
   impl->heartbeat_timer->start(kHeartbeatInterval, kHeartbeatInterval);
 
   impl->open_state(impl->cfg.state_dir);
+  auto engine = resolvers::DnsEngine::create(*impl->loop, clock, &impl->metrics);
+  if (!engine) return tl::unexpected(engine.error());
+  impl->engine = std::move(*engine);
+  impl->monitor = std::make_unique<monitor::Monitor>(
+      *impl->loop, *impl->engine, clock, &impl->metrics, [self](const nlohmann::json& saved) {
+        self->state_data["monitor"] = saved;
+        self->save_state();
+      });
+  if (impl->state_data.contains("monitor")) impl->monitor->restore(impl->state_data["monitor"]);
+  impl->configure_monitor(impl->cfg);
   auto server = impl->start_http(impl->cfg.listen);
   if (!server) return tl::unexpected(server.error());
   impl->http = std::move(*server);
@@ -189,6 +248,8 @@ Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Daemon::~Daemon() {
   // Handles on the loop go before the loop itself.
   impl_->http.reset();
+  impl_->monitor.reset();
+  impl_->engine.reset();
   impl_->heartbeat_timer.reset();
   impl_->loop.reset();
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "config/config_loader.h"
 #include "core/clock.h"
 #include "core/logging.h"
 #include "core/result.h"
@@ -20,6 +21,10 @@ struct DaemonOptions {
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
 };
+
+/// Loads the config and checks its references to resolvers and sets against the catalog:
+/// what `ddnswatch check`, start-up and reloads all use.
+config::LoadResult load_and_check_config(const std::filesystem::path& path);
 
 /// The logging the daemon runs with: the command line's choices win over the config's "log".
 LogOptions effective_log_options(const DaemonOptions& options, const config::Config& cfg);

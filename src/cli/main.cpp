@@ -8,10 +8,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "app/daemon.h"
+#include "app/probe.h"
 #include "config/config_loader.h"
 #include "core/logging.h"
 #include "exporters/http_server.h"
@@ -73,6 +75,32 @@ int main(int argc, char** argv) {
   auto* check = cli.add_subcommand("check", "Validate the config; print ok or every error");
   auto* version = cli.add_subcommand("version", "Print the version and library versions");
 
+  app::ProbeOptions probe_options;
+  std::string probe_resolvers;
+  std::string probe_expect;
+  std::string probe_bootstrap;
+  uint16_t probe_port = 0;
+  auto* probe = cli.add_subcommand(
+      "probe",
+      "Ask resolvers for NAME once and judge each answer; exit 0 when every resolver matches");
+  probe->add_option("name", probe_options.name, "The name to look up")->required();
+  probe->add_option("-t,--type", probe_options.qtype, "A or AAAA (default A)")
+      ->check(CLI::IsMember({"A", "AAAA", "a", "aaaa"}));
+  probe->add_option("-r,--resolvers", probe_resolvers,
+                    "Comma list of set names, resolver ids, \"authoritative\" and "
+                    "ADDRESS[:PORT] entries (default: world)");
+  probe->add_option("-e,--expect", probe_expect,
+                    "Comma list of the expected addresses (default: what the zone's "
+                    "authoritative servers answer)");
+  probe->add_flag("--json", probe_options.json, "Print JSON instead of a table");
+  probe->add_option("--bootstrap", probe_bootstrap,
+                    "Recursive resolver for finding the authoritative servers: \"system\", a "
+                    "resolver id or ADDRESS[:PORT] (default: the config's, else system)");
+  probe
+      ->add_option("--authoritative-port", probe_port,
+                   "Port on which to ask the authoritative servers (default 53)")
+      ->check(CLI::Range(1, 65535));
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -91,8 +119,52 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
 
+  if (probe->parsed()) {
+    LogOptions quiet;
+    quiet.level = log_level.empty() ? "warn" : log_level;
+    quiet.format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+    if (auto r = setup_logging(quiet); !r) {
+      fmt::print(stderr, "{}\n", r.error().message);
+      return kExitUsage;
+    }
+    auto split = [](const std::string& text) {
+      std::vector<std::string> out;
+      size_t start = 0;
+      while (start <= text.size()) {
+        size_t end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        if (end > start) out.push_back(text.substr(start, end - start));
+        start = end + 1;
+      }
+      return out;
+    };
+    probe_options.resolvers = split(probe_resolvers);
+    probe_options.expect = split(probe_expect);
+    if (!probe_bootstrap.empty()) probe_options.bootstrap = probe_bootstrap;
+    if (probe_port != 0) probe_options.authoritative_port = probe_port;
+    // A config is optional here: used when named (or present at the default path) for its
+    // custom resolvers, sets and bootstrap.
+    config::Config cfg;
+    const bool named = cli.count("--config") > 0 || std::getenv("DDNSWATCH_CONFIG") != nullptr;
+    std::error_code ec;
+    if (named || std::filesystem::exists(config_path, ec)) {
+      auto loaded = app::load_and_check_config(config_path);
+      if (!loaded) {
+        print_diagnostics(config_path, loaded.error());
+        return kExitFailure;
+      }
+      cfg = std::move(*loaded);
+    }
+    auto cares = resolvers::CaresLibrary::init();
+    if (!cares) {
+      fmt::print(stderr, "{}\n", cares.error().message);
+      return kExitFailure;
+    }
+    return app::run_probe(probe_options, cfg);
+  }
+
   if (check->parsed()) {
-    auto loaded = config::load_config(config_path);
+    auto loaded = app::load_and_check_config(config_path);
     if (!loaded) {
       print_diagnostics(config_path, loaded.error());
       return kExitFailure;
@@ -110,7 +182,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "{}\n", r.error().message);
       return kExitUsage;
     }
-    auto loaded = config::load_config(config_path);
+    auto loaded = app::load_and_check_config(config_path);
     if (!loaded) {
       for (const auto& d : loaded.error()) spdlog::error("{}: {}", config_path, d.to_string());
       spdlog::error("{}: {} error{}; not starting", config_path, loaded.error().size(),

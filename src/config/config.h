@@ -97,12 +97,21 @@ struct CustomResolver {
   std::string name;
   std::string operator_name;
   std::string geo;
-  std::string transport = "udp";  // udp (TCP on truncation), tcp
+  std::string transport = "udp";  // udp (TCP on truncation), udp-only, tcp
   bool recursion = true;
+  int rate_limit = 0;  // queries per second; 0: unlimited (it is the user's own server)
+  int max_in_flight = 100;
 };
 
 struct ResolversConfig {
-  std::filesystem::path catalog;  // absolute after loading; empty when not set
+  std::filesystem::path catalog;  // absolute after loading; empty: the built-in catalog only
+  Duration timeout = std::chrono::seconds(2);  // per try
+  int tries = 2;
+  int rate_limit = 20;  // queries per second to each catalog resolver (public servers)
+  // Recursive resolver for finding zones' authoritative servers: "system" (the host's
+  // resolver), a resolver id, or "ADDRESS[:PORT]".
+  std::string bootstrap = "system";
+  uint16_t authoritative_port = 53;  // where authoritative servers are asked (labs use others)
   std::map<std::string, std::vector<std::string>> sets;
   std::vector<CustomResolver> custom;
 };

@@ -30,7 +30,7 @@ const std::vector<std::string> kTsigAlgorithms = {"hmac-sha256", "hmac-sha512"};
 const std::vector<std::string> kLogLevels = {"trace", "debug",    "info", "warn",
                                              "error", "critical", "off"};
 const std::vector<std::string> kLogFormats = {"text", "json"};
-const std::vector<std::string> kTransports = {"udp", "tcp"};
+const std::vector<std::string> kTransports = {"udp", "udp-only", "tcp"};
 const std::vector<std::string> kWebhookPresets = {"plain", "slack", "dingtalk", "wecom", "feishu"};
 const std::vector<std::string> kEvents = {
     "ip_changed",        "record_updated",    "record_failed",
@@ -660,7 +660,9 @@ std::optional<RecordConfig> read_record(Context& ctx, const json& j, const std::
 
 std::optional<CustomResolver> read_custom_resolver(Context& ctx, const json& j,
                                                    const std::string& path) {
-  Object o(ctx, &j, path, {"id", "address", "name", "operator", "geo", "transport", "recursion"});
+  Object o(ctx, &j, path,
+           {"id", "address", "name", "operator", "geo", "transport", "recursion", "rate_limit",
+            "max_in_flight"});
   if (!o.ok()) return std::nullopt;
   CustomResolver r;
   bool good = true;
@@ -690,15 +692,36 @@ std::optional<CustomResolver> read_custom_resolver(Context& ctx, const json& j,
   r.geo = o.string("geo").value_or("");
   if (auto t = o.choice("transport", "transport", kTransports)) r.transport = *t;
   if (auto rec = o.boolean("recursion")) r.recursion = *rec;
+  if (o.has("rate_limit")) {
+    if (auto v = o.integer("rate_limit", 0, 100000)) r.rate_limit = static_cast<int>(*v);
+  }
+  if (o.has("max_in_flight")) {
+    if (auto v = o.integer("max_in_flight", 1, 1000)) r.max_in_flight = static_cast<int>(*v);
+  }
   if (!good) return std::nullopt;
   return r;
 }
 
 ResolversConfig read_resolvers(Context& ctx, const json* j, const std::string& path) {
   ResolversConfig rc;
-  Object o(ctx, j, path, {"catalog", "sets", "custom"});
+  Object o(ctx, j, path,
+           {"catalog", "sets", "custom", "timeout", "tries", "rate_limit", "bootstrap",
+            "authoritative_port"});
   if (!o.ok()) return rc;
   if (auto c = o.non_empty_string("catalog")) rc.catalog = ctx.resolve(*c);
+  if (auto d = o.duration("timeout", std::chrono::milliseconds(100))) rc.timeout = *d;
+  if (o.has("tries")) {
+    if (auto v = o.integer("tries", 1, 10)) rc.tries = static_cast<int>(*v);
+  }
+  if (o.has("rate_limit")) {
+    if (auto v = o.integer("rate_limit", 1, 100000)) rc.rate_limit = static_cast<int>(*v);
+  }
+  if (auto b = o.non_empty_string("bootstrap")) rc.bootstrap = *b;
+  if (o.has("authoritative_port")) {
+    if (auto v = o.integer("authoritative_port", 1, 65535)) {
+      rc.authoritative_port = static_cast<uint16_t>(*v);
+    }
+  }
   rc.custom = read_array<CustomResolver>(
       ctx, o, "custom",
       [&](const json& e, const std::string& p) { return read_custom_resolver(ctx, e, p); });

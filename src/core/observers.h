@@ -2,6 +2,11 @@
 // (the metric catalog in exporters/, later the event sinks). Each says which thread calls it.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "core/clock.h"
 
 namespace ddnswatch {
@@ -11,6 +16,66 @@ class ConfigObserver {
  public:
   virtual ~ConfigObserver() = default;
   virtual void config_loaded(bool ok, WallTime when) = 0;
+};
+
+/// Called on the loop thread when a DNS query ends. `outcome` is one of the engine's outcome
+/// names (noerror, nodata, nxdomain, servfail, refused, timeout, network, malformed).
+class DnsQueryObserver {
+ public:
+  virtual ~DnsQueryObserver() = default;
+  virtual void dns_query_done(const std::string& resolver, const char* outcome,
+                              std::chrono::microseconds latency) = 0;
+};
+
+/// A resolver as the metrics label it (ddnswatch_resolver_info).
+struct ResolverInfo {
+  std::string id;
+  std::string address;  // "192.0.2.1:53"
+  std::string operator_name;
+  std::string geo;
+  std::string protocol;  // udp, udp-only, tcp
+};
+
+/// A watched (name, qtype) pair and the resolvers asked for it.
+struct WatchedName {
+  std::string name;
+  std::string qtype;
+  std::vector<std::string> resolvers;  // ids; authoritative servers join at run time
+};
+
+/// One resolver's line of a name's check.
+struct AnswerReport {
+  std::string resolver;
+  std::string state;  // match, stale, foreign, empty, nxdomain, error
+  double ttl_seconds = 0;
+  std::optional<double> lag_seconds;
+};
+
+/// The result of one check of a name.
+struct NameReport {
+  std::string name;
+  std::string qtype;
+  std::vector<AnswerReport> answers;
+  int answer_groups = 0;
+  bool split_brain = false;
+  double propagation_ratio = 0;
+  double eta_seconds = 0;
+  std::optional<double> expected_change_unix_seconds;  // unset while the expectation is unknown
+};
+
+/// Called on the loop thread by the propagation monitor.
+class MonitorObserver {
+ public:
+  virtual ~MonitorObserver() = default;
+  /// The config (re)loaded: these resolvers and names exist now, and nothing else does.
+  virtual void monitor_configured(const std::vector<ResolverInfo>& resolvers,
+                                  const std::vector<WatchedName>& names) = 0;
+  /// A resolver found at run time (a zone's authoritative server).
+  virtual void resolver_discovered(const ResolverInfo& resolver) = 0;
+  virtual void name_checked(const NameReport& report) = 0;
+  virtual void authoritative_serial(const std::string& zone, const std::string& nameserver,
+                                    uint32_t serial) = 0;
+  virtual void cycle_done(Duration duration, WallTime when) = 0;
 };
 
 }  // namespace ddnswatch

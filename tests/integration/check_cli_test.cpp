@@ -74,10 +74,11 @@ TEST(CheckCliTest, HelpListsOnlyWorkingSubcommands) {
   testing::TempDir dir;
   auto r = ddnswatch({"--help"}, dir);
   EXPECT_EQ(r.code, 0);
-  for (const char* sub : {"run", "check", "version", "--log-format", "--log-level", "--config"}) {
+  for (const char* sub :
+       {"run", "check", "probe", "version", "--log-format", "--log-level", "--config"}) {
     EXPECT_THAT(r.out, HasSubstr(sub));
   }
-  EXPECT_THAT(r.out, Not(HasSubstr("probe")));
+  EXPECT_THAT(r.out, Not(HasSubstr("detect")));
 }
 
 TEST(CheckCliTest, UsageErrorsExitWithTwo) {

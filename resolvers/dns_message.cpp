@@ -1,0 +1,244 @@
+#include "resolvers/dns_message.h"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <string>
+
+namespace ddnswatch::resolvers {
+namespace {
+
+constexpr size_t kHeaderSize = 12;
+constexpr int kMaxChain = 16;
+
+struct RawRecord {
+  std::string owner;
+  uint16_t type = 0;
+  uint16_t qclass = 0;
+  uint32_t ttl = 0;
+  size_t rdata = 0;  // offset of the rdata in the message
+  uint16_t rdlength = 0;
+};
+
+uint16_t read16(std::span<const uint8_t> m, size_t at) {
+  return static_cast<uint16_t>((m[at] << 8) | m[at + 1]);
+}
+uint32_t read32(std::span<const uint8_t> m, size_t at) {
+  return (static_cast<uint32_t>(m[at]) << 24) | (static_cast<uint32_t>(m[at + 1]) << 16) |
+         (static_cast<uint32_t>(m[at + 2]) << 8) | m[at + 3];
+}
+
+bool same_name(const std::string& a, const std::string& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+std::string strip_dot(std::string name) {
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  return name;
+}
+
+/// Reads a possibly compressed name at `at` (c-ares does the pointer following and its loop
+/// checks); advances `at` past the name's encoding.
+Result<std::string> read_name(std::span<const uint8_t> m, size_t& at) {
+  if (at >= m.size()) return make_error(ErrorCode::kCorrupt, "name runs past the end");
+  char* raw = nullptr;
+  long encoded_length = 0;
+  int status =
+      ares_expand_name(m.data() + at, m.data(), static_cast<int>(m.size()), &raw, &encoded_length);
+  if (status != ARES_SUCCESS) {
+    return make_error(ErrorCode::kCorrupt, fmt::format("bad name at offset {}", at));
+  }
+  std::unique_ptr<char, decltype(&ares_free_string)> owned(raw, &ares_free_string);
+  at += static_cast<size_t>(encoded_length);
+  return strip_dot(raw);
+}
+
+Result<RawRecord> read_record(std::span<const uint8_t> m, size_t& at) {
+  RawRecord r;
+  auto owner = read_name(m, at);
+  if (!owner) return tl::unexpected(owner.error());
+  r.owner = std::move(*owner);
+  if (at + 10 > m.size()) return make_error(ErrorCode::kCorrupt, "record header truncated");
+  r.type = read16(m, at);
+  r.qclass = read16(m, at + 2);
+  r.ttl = read32(m, at + 4);
+  // RFC 2181 section 8: a TTL with the top bit set is treated as zero.
+  if (r.ttl > 0x7fffffffu) r.ttl = 0;
+  r.rdlength = read16(m, at + 8);
+  r.rdata = at + 10;
+  at = r.rdata + r.rdlength;
+  if (at > m.size()) return make_error(ErrorCode::kCorrupt, "record data truncated");
+  return r;
+}
+
+Result<std::string> decode_rdata(std::span<const uint8_t> m, const RawRecord& r) {
+  switch (static_cast<QType>(r.type)) {
+    case QType::kA:
+    case QType::kAAAA: {
+      const bool v4 = r.type == static_cast<uint16_t>(QType::kA);
+      const size_t want = v4 ? 4 : 16;
+      if (r.rdlength != want) {
+        return make_error(ErrorCode::kCorrupt,
+                          fmt::format("address record of {} bytes", r.rdlength));
+      }
+      char text[INET6_ADDRSTRLEN] = {};
+      inet_ntop(v4 ? AF_INET : AF_INET6, m.data() + r.rdata, text, sizeof text);
+      return std::string(text);
+    }
+    case QType::kNS:
+    case QType::kCNAME: {
+      size_t at = r.rdata;
+      auto name = read_name(m, at);
+      if (name && at != r.rdata + r.rdlength) {
+        return make_error(ErrorCode::kCorrupt, "name record with trailing data");
+      }
+      return name;
+    }
+    case QType::kTXT: {
+      // Character-strings of one record are concatenated, as SPF and DKIM readers do.
+      std::string text;
+      size_t at = r.rdata;
+      const size_t end = r.rdata + r.rdlength;
+      while (at < end) {
+        const size_t length = m[at++];
+        if (at + length > end) return make_error(ErrorCode::kCorrupt, "TXT string truncated");
+        text.append(reinterpret_cast<const char*>(m.data() + at), length);
+        at += length;
+      }
+      return text;
+    }
+    case QType::kSOA:
+      break;
+  }
+  return std::string();
+}
+
+Result<SoaData> decode_soa(std::span<const uint8_t> m, const RawRecord& r) {
+  SoaData soa;
+  soa.zone = r.owner;
+  soa.ttl = r.ttl;
+  size_t at = r.rdata;
+  auto mname = read_name(m, at);
+  if (!mname) return tl::unexpected(mname.error());
+  auto rname = read_name(m, at);
+  if (!rname) return tl::unexpected(rname.error());
+  if (at + 20 != r.rdata + r.rdlength) return make_error(ErrorCode::kCorrupt, "SOA of bad size");
+  soa.mname = std::move(*mname);
+  soa.rname = std::move(*rname);
+  soa.serial = read32(m, at);
+  soa.refresh = read32(m, at + 4);
+  soa.retry = read32(m, at + 8);
+  soa.expire = read32(m, at + 12);
+  soa.minimum = read32(m, at + 16);
+  return soa;
+}
+
+}  // namespace
+
+Outcome outcome_for_rcode(int rcode, bool has_records) {
+  switch (rcode) {
+    case 0:
+      return has_records ? Outcome::kNoError : Outcome::kNoData;
+    case 2:
+      return Outcome::kServFail;
+    case 3:
+      return Outcome::kNxDomain;
+    default:
+      // FORMERR, NOTIMP, REFUSED, NOTAUTH and the rest: the server declines to answer.
+      return Outcome::kRefused;
+  }
+}
+
+Result<Answer> parse_response(std::span<const uint8_t> m, const Question& question) {
+  if (m.size() < kHeaderSize) return make_error(ErrorCode::kCorrupt, "shorter than a header");
+  Answer answer;
+  const uint16_t flags = read16(m, 2);
+  if ((flags & 0x8000) == 0) return make_error(ErrorCode::kCorrupt, "QR bit not set");
+  answer.authoritative = (flags & 0x0400) != 0;
+  answer.truncated = (flags & 0x0200) != 0;
+  answer.recursion_available = (flags & 0x0080) != 0;
+  answer.rcode = flags & 0x000f;
+  const uint16_t qdcount = read16(m, 4);
+  const uint16_t ancount = read16(m, 6);
+  const uint16_t nscount = read16(m, 8);
+
+  size_t at = kHeaderSize;
+  if (qdcount != 1) {
+    return make_error(ErrorCode::kCorrupt, fmt::format("{} questions in the answer", qdcount));
+  }
+  auto qname = read_name(m, at);
+  if (!qname) return tl::unexpected(qname.error());
+  if (at + 4 > m.size()) return make_error(ErrorCode::kCorrupt, "question truncated");
+  if (!same_name(*qname, strip_dot(question.name)) ||
+      read16(m, at) != static_cast<uint16_t>(question.type) ||
+      read16(m, at + 2) != static_cast<uint16_t>(question.qclass)) {
+    return make_error(ErrorCode::kCorrupt, "answer is for another question");
+  }
+  at += 4;
+
+  std::vector<RawRecord> answers;
+  for (int i = 0; i < ancount; ++i) {
+    auto r = read_record(m, at);
+    if (!r) return tl::unexpected(r.error());
+    answers.push_back(std::move(*r));
+  }
+  std::vector<RawRecord> authority;
+  for (int i = 0; i < nscount; ++i) {
+    auto r = read_record(m, at);
+    if (!r) return tl::unexpected(r.error());
+    authority.push_back(std::move(*r));
+  }
+
+  // Follow CNAMEs from the question's name (unless CNAME itself was asked).
+  std::string current = strip_dot(question.name);
+  if (question.type != QType::kCNAME) {
+    for (int step = 0; step < kMaxChain; ++step) {
+      auto it = std::find_if(answers.begin(), answers.end(), [&](const RawRecord& r) {
+        return r.type == static_cast<uint16_t>(QType::kCNAME) && same_name(r.owner, current);
+      });
+      if (it == answers.end()) break;
+      auto target = decode_rdata(m, *it);
+      if (!target) return tl::unexpected(target.error());
+      answer.cname_chain.push_back(*target);
+      current = *target;
+    }
+  }
+
+  for (const RawRecord& r : answers) {
+    if (r.type != static_cast<uint16_t>(question.type) ||
+        r.qclass != static_cast<uint16_t>(question.qclass) || !same_name(r.owner, current)) {
+      continue;
+    }
+    if (question.type == QType::kSOA) {
+      auto soa = decode_soa(m, r);
+      if (!soa) return tl::unexpected(soa.error());
+      answer.records.push_back(
+          {fmt::format("{} {} {}", soa->mname, soa->rname, soa->serial), soa->ttl});
+      answer.soa = std::move(*soa);
+      continue;
+    }
+    auto value = decode_rdata(m, r);
+    if (!value) return tl::unexpected(value.error());
+    answer.records.push_back({std::move(*value), r.ttl});
+  }
+  if (!answer.soa) {
+    for (const RawRecord& r : authority) {
+      if (r.type != static_cast<uint16_t>(QType::kSOA)) continue;
+      auto soa = decode_soa(m, r);
+      if (!soa) return tl::unexpected(soa.error());
+      answer.soa = std::move(*soa);
+      break;
+    }
+  }
+  answer.outcome = outcome_for_rcode(answer.rcode, !answer.records.empty());
+  return answer;
+}
+
+}  // namespace ddnswatch::resolvers

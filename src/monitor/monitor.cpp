@@ -1,0 +1,398 @@
+#include "monitor/monitor.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "monitor/sweep.h"
+
+namespace ddnswatch::monitor {
+
+using resolvers::Outcome;
+using resolvers::QType;
+
+namespace {
+
+constexpr size_t kHistoryLimit = 16;
+
+struct Restored {
+  AddressSet current;
+  std::vector<AddressSet> history;
+  WallTime changed_at{};
+};
+
+QType qtype_of(config::RecordType type) {
+  return type == config::RecordType::kA ? QType::kA : QType::kAAAA;
+}
+
+AddressSet to_set(const std::vector<std::string>& list) {
+  return AddressSet(list.begin(), list.end());
+}
+
+nlohmann::json set_json(const AddressSet& s) {
+  return nlohmann::json(std::vector<std::string>(s.begin(), s.end()));
+}
+
+WallTime from_unix(double seconds) {
+  return WallTime(
+      std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds)));
+}
+
+}  // namespace
+
+std::optional<AddressSet> expected_from_authoritative(const SweepResult& sweep) {
+  const AuthoritativeAnswer* best = nullptr;
+  for (const auto& a : sweep.authoritative) {
+    const Outcome o = a.answer.outcome;
+    if (o != Outcome::kNoError && o != Outcome::kNoData && o != Outcome::kNxDomain) continue;
+    if (best == nullptr || a.serial.value_or(0) > best->serial.value_or(0)) best = &a;
+  }
+  if (best == nullptr) return std::nullopt;
+  return to_set(addresses_of(best->answer));
+}
+
+std::vector<Row> judge(const SweepResult& sweep, const Expectation& expectation,
+                       bool include_authoritative) {
+  std::vector<Row> rows;
+  auto add = [&](const std::string& resolver, const resolvers::Answer& a) {
+    Row row;
+    row.resolver = resolver;
+    row.observation.outcome = a.outcome;
+    row.observation.addresses = to_set(addresses_of(a));
+    row.observation.ttl = min_ttl(a);
+    row.observation.at = sweep.started + a.latency;
+    row.verdict = classify(row.observation, expectation);
+    rows.push_back(std::move(row));
+  };
+  for (const auto& [resolver, answer] : sweep.answers) add(resolver.spec.id, answer);
+  if (include_authoritative) {
+    for (const auto& a : sweep.authoritative) add(a.resolver, a.answer);
+  }
+  return rows;
+}
+
+struct Monitor::Impl {
+  struct Track {
+    config::WatchConfig cfg;
+    SweepRequest request;
+    bool show_authoritative = false;  // "authoritative" named in the watch's resolvers
+    Expectation expectation;
+    NameState state;
+    bool has_state = false;
+    std::map<std::string, std::optional<WallTime>> first_match;
+    bool learned_without_change = false;  // matches at first sight say nothing of lag
+    std::unique_ptr<Timer> timer;
+    bool sweeping = false;
+    bool warned_unknown = false;
+    int checks = 0;
+    uint64_t generation = 0;
+  };
+
+  EventLoop& loop;
+  resolvers::DnsEngine& engine;
+  const Clock& clock;
+  MonitorObserver* observer;
+  PersistFn persist;
+  EventFn on_event;
+  std::unique_ptr<resolvers::ResolverDirectory> directory;
+  std::unique_ptr<Sweeper> sweeper;
+  std::map<std::string, resolvers::ResolverSpec> engine_specs;  // configured resolvers
+  std::map<std::string, Track> tracks;                          // by "name/qtype"
+  std::map<std::string, Restored> restored;
+  uint64_t next_generation = 1;
+
+  Impl(EventLoop& l, resolvers::DnsEngine& e, const Clock& c, MonitorObserver* o, PersistFn p,
+       EventFn ev)
+      : loop(l), engine(e), clock(c), observer(o), persist(std::move(p)), on_event(std::move(ev)) {}
+
+  void start_sweep(const std::string& key);
+  void on_result(const std::string& key, uint64_t generation, SweepResult result);
+  void set_expected(const std::string& key, Track& t, const AddressSet& expected, WallTime now);
+  void emit(const Track& t, const Event& e);
+  void save();
+};
+
+void Monitor::Impl::emit(const Track& t, const Event& e) {
+  const char* qtype = config::to_string(t.cfg.type);
+  switch (e.kind) {
+    case EventKind::kResolverForeign:
+    case EventKind::kSplitBrainBegan:
+      spdlog::warn("{} {}: {}{}{}", t.cfg.name, qtype, to_string(e.kind),
+                   e.resolver.empty() ? "" : " at " + e.resolver,
+                   e.detail.empty() ? "" : " (answer " + e.detail + ")");
+      break;
+    default:
+      spdlog::info("{} {}: {}{}{}", t.cfg.name, qtype, to_string(e.kind),
+                   e.resolver.empty() ? "" : " at " + e.resolver,
+                   e.detail.empty() ? "" : " (answer " + e.detail + ")");
+  }
+  if (on_event) on_event({t.cfg.name, qtype, e});
+}
+
+void Monitor::Impl::save() {
+  if (!persist) return;
+  nlohmann::json doc = nlohmann::json::object();
+  for (const auto& [key, t] : tracks) {
+    if (!t.expectation.known) continue;
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& h : t.expectation.history) history.push_back(set_json(h));
+    doc[key] = {{"expected", set_json(t.expectation.current)},
+                {"changed_at", to_unix_seconds(t.expectation.changed_at)},
+                {"history", history}};
+  }
+  // Names not watched at the moment keep their history (a reload may bring them back).
+  for (const auto& [key, r] : restored) {
+    if (doc.contains(key)) continue;
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& h : r.history) history.push_back(set_json(h));
+    doc[key] = {{"expected", set_json(r.current)},
+                {"changed_at", to_unix_seconds(r.changed_at)},
+                {"history", history}};
+  }
+  persist(doc);
+}
+
+void Monitor::Impl::set_expected(const std::string& key, Track& t, const AddressSet& expected,
+                                 WallTime now) {
+  Expectation& e = t.expectation;
+  if (!e.known) {
+    e.known = true;
+    auto r = restored.find(key);
+    if (r != restored.end() && r->second.current == expected) {
+      e.current = expected;
+      e.history = r->second.history;
+      e.changed_at = r->second.changed_at;
+      t.learned_without_change = true;
+    } else if (r != restored.end()) {
+      // It changed while the daemon was not running: a change like any other, from now.
+      e.history = r->second.history;
+      e.history.insert(e.history.begin(), r->second.current);
+      e.current = expected;
+      e.changed_at = now;
+      t.state.change_pending = true;
+      emit(t, {EventKind::kExpectedChanged, "", to_string(expected)});
+    } else {
+      e.current = expected;
+      e.changed_at = now;
+      t.learned_without_change = true;
+    }
+    std::erase(e.history, e.current);
+    if (e.history.size() > kHistoryLimit) e.history.resize(kHistoryLimit);
+    restored.erase(key);
+    save();
+    return;
+  }
+  if (expected == e.current) return;
+  e.history.insert(e.history.begin(), e.current);
+  std::erase(e.history, expected);
+  if (e.history.size() > kHistoryLimit) e.history.resize(kHistoryLimit);
+  e.current = expected;
+  e.changed_at = now;
+  t.first_match.clear();
+  t.learned_without_change = false;
+  t.state.change_pending = true;
+  emit(t, {EventKind::kExpectedChanged, "", to_string(expected)});
+  save();
+}
+
+void Monitor::Impl::start_sweep(const std::string& key) {
+  auto it = tracks.find(key);
+  if (it == tracks.end() || it->second.sweeping || !sweeper) return;
+  Track& t = it->second;
+  t.sweeping = true;
+  const uint64_t generation = t.generation;
+  sweeper->sweep(t.request, [this, key, generation](SweepResult result) {
+    on_result(key, generation, std::move(result));
+  });
+}
+
+void Monitor::Impl::on_result(const std::string& key, uint64_t generation, SweepResult result) {
+  auto it = tracks.find(key);
+  if (it == tracks.end() || it->second.generation != generation) return;
+  Track& t = it->second;
+  t.sweeping = false;
+  ++t.checks;
+  const WallTime now = clock.wall_now();
+
+  if (t.cfg.expect != config::WatchConfig::Expect::kFixed) {
+    if (auto e = expected_from_authoritative(result)) {
+      set_expected(key, t, *e, now);
+      t.warned_unknown = false;
+    } else if (!t.warned_unknown) {
+      spdlog::warn(
+          "{} {}: expected answer unknown: no authoritative server answered{}", t.cfg.name,
+          config::to_string(t.cfg.type),
+          result.authoritative_error.empty() ? "" : " (" + result.authoritative_error + ")");
+      t.warned_unknown = true;
+    }
+  }
+  if (observer != nullptr) observer->cycle_done(result.duration, now);
+  if (!t.expectation.known) {
+    t.timer->start(std::min(t.cfg.interval, t.cfg.fast_interval));
+    return;
+  }
+
+  NameState next;
+  next.rows = judge(result, t.expectation, t.show_authoritative);
+  next.change_pending = t.state.change_pending;
+  for (Row& row : next.rows) {
+    auto& first = t.first_match[row.resolver];
+    const bool first_sight =
+        !t.has_state || std::none_of(t.state.rows.begin(), t.state.rows.end(),
+                                     [&](const Row& r) { return r.resolver == row.resolver; });
+    if (row.verdict == Verdict::kMatch && !first) {
+      // A resolver that already matches when the daemon learns the answer: lag unknown, 0.
+      first =
+          (first_sight && t.learned_without_change) ? t.expectation.changed_at : row.observation.at;
+    }
+    row.lag = lag(t.expectation.changed_at, first, now);
+  }
+  next.summary = summarize(next.rows, now);
+  const auto events = diff(t.has_state ? &t.state : nullptr, next);
+  for (const Event& e : events) {
+    emit(t, e);
+    if (e.kind == EventKind::kPropagationComplete) next.change_pending = false;
+  }
+  t.state = std::move(next);
+  t.has_state = true;
+
+  if (observer != nullptr) {
+    NameReport report;
+    report.name = t.cfg.name;
+    report.qtype = config::to_string(t.cfg.type);
+    for (const Row& r : t.state.rows) {
+      AnswerReport a;
+      a.resolver = r.resolver;
+      a.state = to_string(r.verdict);
+      a.ttl_seconds = r.observation.ttl;
+      if (r.lag) a.lag_seconds = std::chrono::duration<double>(*r.lag).count();
+      report.answers.push_back(std::move(a));
+    }
+    report.answer_groups = t.state.summary.answer_groups;
+    report.split_brain = t.state.summary.split_brain;
+    report.propagation_ratio = t.state.summary.propagation_ratio;
+    report.eta_seconds = std::chrono::duration<double>(t.state.summary.eta).count();
+    report.expected_change_unix_seconds = to_unix_seconds(t.expectation.changed_at);
+    observer->name_checked(report);
+  }
+  const Duration delay = t.state.change_pending
+                             ? next_check(t.state.summary, t.expectation.changed_at, now,
+                                          t.cfg.interval, t.cfg.fast_interval)
+                             : t.cfg.interval;
+  t.timer->start(delay);
+}
+
+Monitor::Monitor(EventLoop& loop, resolvers::DnsEngine& engine, const Clock& clock,
+                 MonitorObserver* observer, PersistFn persist, EventFn on_event)
+    : impl_(std::make_unique<Impl>(loop, engine, clock, observer, std::move(persist),
+                                   std::move(on_event))) {}
+
+Monitor::~Monitor() {
+  impl_->sweeper.reset();
+  impl_->tracks.clear();
+}
+
+void Monitor::restore(const nlohmann::json& saved) {
+  if (!saved.is_object()) return;
+  for (const auto& [key, v] : saved.items()) {
+    try {
+      Restored r;
+      r.current = to_set(v.at("expected").get<std::vector<std::string>>());
+      r.changed_at = from_unix(v.at("changed_at").get<double>());
+      for (const auto& h : v.at("history"))
+        r.history.push_back(to_set(h.get<std::vector<std::string>>()));
+      impl_->restored[key] = std::move(r);
+    } catch (const nlohmann::json::exception&) {
+      spdlog::warn("state: monitor entry {} is not readable; its history starts anew", key);
+    }
+  }
+}
+
+void Monitor::configure(const config::Config& config, const resolvers::ResolverDirectory& directory,
+                        const MonitorOptions& options) {
+  Impl& m = *impl_;
+  m.sweeper.reset();  // in-flight sweeps of the old config end unheard
+  m.directory = std::make_unique<resolvers::ResolverDirectory>(directory);
+
+  std::map<std::string, resolvers::ResolverSpec> specs;
+  std::vector<ResolverInfo> infos;
+  std::vector<WatchedName> names;
+  std::map<std::string, Impl::Track> next;
+  for (const config::WatchConfig& w : config.watch) {
+    const std::string key = w.name + "/" + config::to_string(w.type);
+    auto selection = m.directory->select(w.resolvers, false);
+    if (!selection) {  // the loader's directory check makes this unreachable
+      spdlog::error("{}: {}", key, selection.error().message);
+      continue;
+    }
+    Impl::Track t;
+    auto old = m.tracks.find(key);
+    if (old != m.tracks.end()) {
+      t = std::move(old->second);
+      m.tracks.erase(old);
+    } else {
+      t.generation = m.next_generation++;
+    }
+    t.cfg = w;
+    t.sweeping = false;
+    t.request.name = w.name;
+    t.request.qtype = qtype_of(w.type);
+    t.request.resolvers = selection->resolvers;
+    t.show_authoritative = selection->authoritative;
+    t.request.authoritative =
+        selection->authoritative || w.expect != config::WatchConfig::Expect::kFixed;
+    WatchedName wn{w.name, config::to_string(w.type), {}};
+    for (const auto& r : selection->resolvers) {
+      wn.resolvers.push_back(r.spec.id);
+      if (specs.emplace(r.spec.id, r.spec).second) {
+        infos.push_back(
+            {r.spec.id, r.spec.endpoint(), r.operator_name, r.geo, to_string(r.spec.transport)});
+      }
+    }
+    names.push_back(std::move(wn));
+    next.emplace(key, std::move(t));
+  }
+  for (auto& [key, t] : m.tracks) {
+    if (t.timer) t.timer->stop();
+  }
+  m.tracks = std::move(next);
+
+  // Channels follow the config: gone or changed resolvers are closed, new ones opened.
+  for (const auto& [id, spec] : m.engine_specs) {
+    auto it = specs.find(id);
+    if (it == specs.end() || !(it->second == spec)) m.engine.remove_resolver(id);
+  }
+  for (const auto& [id, spec] : specs) {
+    if (m.engine.has_resolver(id)) continue;
+    if (auto ok = m.engine.add_resolver(spec); !ok) spdlog::error("{}", ok.error().message);
+  }
+  m.engine_specs = std::move(specs);
+  if (m.observer != nullptr) m.observer->monitor_configured(infos, names);
+
+  m.sweeper = std::make_unique<Sweeper>(m.engine, m.clock, *m.directory, options.bootstrap,
+                                        options.authoritative_port, m.observer);
+  const WallTime now = m.clock.wall_now();
+  for (auto& [key, t] : m.tracks) {
+    if (t.cfg.expect == config::WatchConfig::Expect::kFixed) {
+      m.set_expected(key, t, to_set(t.cfg.expected_addresses), now);
+    }
+    if (!t.timer) {
+      const std::string k = key;
+      Impl* self = impl_.get();
+      t.timer = m.loop.make_timer([self, k] { self->start_sweep(k); });
+    }
+    t.timer->start(Duration::zero());
+  }
+}
+
+std::vector<Monitor::NameView> Monitor::snapshot() const {
+  std::vector<NameView> out;
+  for (const auto& [key, t] : impl_->tracks) {
+    out.push_back({t.cfg.name, config::to_string(t.cfg.type), t.expectation, t.state, t.checks});
+  }
+  return out;
+}
+
+}  // namespace ddnswatch::monitor

@@ -1,0 +1,79 @@
+// The propagation monitor: checks each watched (name, qtype) on its own timer, keeps the
+// expected answer (from the config or the zone's authoritative servers) with its history,
+// judges every resolver's answer, derives the name's figures, logs edge-triggered events and
+// reports everything to the observer. The history survives restarts through the state file.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/event_loop.h"
+#include "core/observers.h"
+#include "monitor/analyzer.h"
+#include "resolvers/directory.h"
+#include "resolvers/dns_engine.h"
+
+namespace ddnswatch::monitor {
+
+/// An event as it is logged and (later) sent to notification sinks.
+struct NameEvent {
+  std::string name;
+  std::string qtype;
+  Event event;
+};
+
+struct MonitorOptions {
+  resolvers::ResolverSpec bootstrap;  // recursive resolver for zone lookups
+  uint16_t authoritative_port = 53;
+};
+
+/// Loop thread only. Destroy before the engine and the loop.
+class Monitor {
+ public:
+  using PersistFn = std::function<void(const nlohmann::json&)>;
+  using EventFn = std::function<void(const NameEvent&)>;
+
+  Monitor(EventLoop& loop, resolvers::DnsEngine& engine, const Clock& clock,
+          MonitorObserver* observer, PersistFn persist, EventFn on_event = {});
+  ~Monitor();
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  /// Restores expected answers and their history from the state file's "monitor" member.
+  void restore(const nlohmann::json& saved);
+
+  /// Applies a (re)loaded config: names and resolvers no longer configured are dropped, new
+  /// ones start at once, unchanged ones keep their state and schedule.
+  void configure(const config::Config& config, const resolvers::ResolverDirectory& directory,
+                 const MonitorOptions& options);
+
+  /// The current state of every name, for /status and tests.
+  struct NameView {
+    std::string name;
+    std::string qtype;
+    Expectation expectation;
+    NameState state;
+    int checks = 0;
+  };
+  std::vector<NameView> snapshot() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// What a sweep says the expected answer is, by the zone's authoritative servers: the answer
+/// of the server with the highest SOA serial among those that answered. nullopt when none did.
+std::optional<AddressSet> expected_from_authoritative(const struct SweepResult& sweep);
+
+/// The rows of a sweep judged against `expectation` (resolvers first, then authoritative
+/// servers when `include_authoritative`).
+std::vector<Row> judge(const struct SweepResult& sweep, const Expectation& expectation,
+                       bool include_authoritative);
+
+}  // namespace ddnswatch::monitor

@@ -1,0 +1,104 @@
+#include "support/lab.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "core/atomic_file.h"
+
+namespace ddnswatch::testing {
+namespace {
+
+constexpr std::chrono::seconds kScriptTimeout{20};
+
+std::map<std::string, std::string> parse_env(const std::string& text) {
+  std::map<std::string, std::string> env;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    env[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return env;
+}
+
+RunResult run_script(std::vector<std::string> args, const std::filesystem::path& dir) {
+  args.insert(args.begin(), LAB_SCRIPT);
+  return run_command(std::move(args), dir, kScriptTimeout);
+}
+
+uint16_t to_port(const std::string& value) {
+  int port = std::atoi(value.c_str());
+  return port > 0 && port < 65536 ? static_cast<uint16_t>(port) : 0;
+}
+
+}  // namespace
+
+std::filesystem::path find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::istringstream folders(path ? path : "");
+  std::string folder;
+  while (std::getline(folders, folder, ':')) {
+    if (folder.empty()) continue;
+    std::filesystem::path candidate = std::filesystem::path(folder) / name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+std::unique_ptr<Lab> Lab::start(const std::filesystem::path& dir, std::string* error) {
+  RunResult r = run_script({"start", dir.string()}, dir);
+  std::string problem;
+  std::map<std::string, std::string> env;
+  if (r.code != 0) {
+    problem = "lab.sh start exited with " + std::to_string(r.code) + ":\n" + r.err;
+  } else {
+    auto text = read_file(dir / "lab.env");
+    if (text) env = parse_env(*text);
+    if (env.empty()) problem = "lab.sh start wrote no lab.env:\n" + r.err;
+  }
+  if (!problem.empty()) {
+    // A start killed by the timeout leaves servers and pid files behind.
+    run_script({"stop", dir.string()}, dir);
+    std::cerr << problem;
+    if (error) *error = problem;
+    return nullptr;
+  }
+  return std::unique_ptr<Lab>(new Lab(dir, std::move(env)));
+}
+
+Lab::~Lab() {
+  RunResult r = run_script({"stop", dir_.string()}, dir_);
+  if (r.code != 0) std::cerr << "lab.sh stop exited with " << r.code << ":\n" << r.err;
+}
+
+std::string Lab::get(const std::string& key) const {
+  auto it = env_.find(key);
+  return it == env_.end() ? "" : it->second;
+}
+
+uint16_t Lab::auth_port() const { return to_port(get("LAB_AUTH_PORT")); }
+
+uint16_t Lab::cache_port() const { return to_port(get("LAB_CACHE_PORT")); }
+
+bool Lab::update(const std::string& name, const std::string& type, const std::string& address,
+                 int ttl) {
+  RunResult r =
+      run_script({"update", dir_.string(), name, type, address, std::to_string(ttl)}, dir_);
+  last_error_ = r.code == 0
+                    ? ""
+                    : "lab.sh update exited with " + std::to_string(r.code) + ":\n" + r.out + r.err;
+  return r.code == 0;
+}
+
+RunResult Lab::dig(std::vector<std::string> args, std::chrono::milliseconds timeout) const {
+  std::filesystem::path program = find_program("dig");
+  if (program.empty()) return RunResult{-1, "", "dig not found on PATH"};
+  args.insert(args.begin(), program.string());
+  return run_command(std::move(args), dir_, timeout);
+}
+
+}  // namespace ddnswatch::testing

@@ -1,0 +1,55 @@
+// The DNS lab for integration tests: owns one run of tests/lab/lab.sh (two authoritatives and
+// six unbound caches on loopback), reads its interface from lab.env, and stops it on
+// destruction. Every command it runs is bounded by a timeout.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/process.h"
+
+namespace ddnswatch::testing {
+
+/// The first executable called `name` in the folders of $PATH, or an empty path.
+std::filesystem::path find_program(const std::string& name);
+
+class Lab {
+ public:
+  /// Runs `lab.sh start dir` (dir must exist and hold no lab). Returns nullptr if the lab did
+  /// not come up; then `error`, if given, receives the script's stderr. A test must fail then.
+  static std::unique_ptr<Lab> start(const std::filesystem::path& dir, std::string* error = nullptr);
+  ~Lab();  // runs `lab.sh stop dir`
+  Lab(const Lab&) = delete;
+  Lab& operator=(const Lab&) = delete;
+
+  const std::filesystem::path& dir() const { return dir_; }
+  /// A value from lab.env, such as get("LAB_FAST"); empty if the key is absent.
+  std::string get(const std::string& key) const;
+  uint16_t auth_port() const;
+  uint16_t cache_port() const;
+
+  /// Replaces the RRset name/type at auth1 with one record, signed with the lab's TSIG key.
+  /// On failure, last_error() says why.
+  bool update(const std::string& name, const std::string& type, const std::string& address,
+              int ttl = 5);
+  const std::string& last_error() const { return last_error_; }
+
+  /// Runs dig (found on $PATH) with `args`; the run is bounded by `timeout`.
+  RunResult dig(std::vector<std::string> args,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+
+ private:
+  Lab(std::filesystem::path dir, std::map<std::string, std::string> env)
+      : dir_(std::move(dir)), env_(std::move(env)) {}
+
+  std::filesystem::path dir_;
+  std::map<std::string, std::string> env_;
+  std::string last_error_;
+};
+
+}  // namespace ddnswatch::testing
