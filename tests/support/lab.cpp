@@ -101,4 +101,37 @@ RunResult Lab::dig(std::vector<std::string> args, std::chrono::milliseconds time
   return run_command(std::move(args), dir_, timeout);
 }
 
+namespace {
+
+// The lab's caches: id, the lab.env key of its address.
+const std::pair<const char*, const char*> kLabResolvers[] = {
+    {"fast", "LAB_FAST"},   {"slow15", "LAB_SLOW15"},     {"slow30", "LAB_SLOW30"},
+    {"split", "LAB_SPLIT"}, {"servfail", "LAB_SERVFAIL"}, {"drop", "LAB_DROP"},
+    {"dead", "LAB_DEAD"}};
+
+}  // namespace
+
+std::string Lab::endpoint(const std::string& id) const {
+  for (const auto& [name, key] : kLabResolvers) {
+    if (id == name) return get(key) + ":" + std::to_string(cache_port());
+  }
+  return "";
+}
+
+nlohmann::json Lab::resolvers_section() const {
+  nlohmann::json custom = nlohmann::json::array();
+  int n = 1;
+  for (const auto& [name, key] : kLabResolvers) {
+    custom.push_back({{"id", name},
+                      {"address", endpoint(name)},
+                      {"operator", "lab"},
+                      {"geo", "L" + std::to_string(n++)}});
+  }
+  return {{"custom", custom},
+          {"bootstrap", "fast"},
+          {"authoritative_port", auth_port()},
+          {"timeout", "1s"},
+          {"tries", 1}};
+}
+
 }  // namespace ddnswatch::testing

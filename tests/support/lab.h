@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ class Lab {
   bool update(const std::string& name, const std::string& type, const std::string& address,
               int ttl = 5);
   const std::string& last_error() const { return last_error_; }
+
+  /// The config's "resolvers" section for the lab: the caches as custom resolvers (ids fast,
+  /// slow15, slow30, split, servfail, drop, dead; operator "lab"; geo L1..L7), fast as the
+  /// bootstrap, the authoritative servers' port, and a 1 s timeout with one try.
+  nlohmann::json resolvers_section() const;
+  /// "ADDRESS:PORT" of a lab resolver by its id above.
+  std::string endpoint(const std::string& id) const;
 
   /// Runs dig (found on $PATH) with `args`; the run is bounded by `timeout`.
   RunResult dig(std::vector<std::string> args,
