@@ -8,7 +8,7 @@ JOBS         ?= $(shell nproc)
 WERROR       ?= ON
 CMAKE_FLAGS  ?=
 
-.PHONY: all deps build run test test-unit test-asan format format-check tidy clean
+.PHONY: all deps build run demo bench test test-unit test-asan format format-check tidy clean
 
 all: build
 
@@ -24,6 +24,16 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/ddnswatch run --config $(CONFIG)
 
+# The monitor against the DNS lab of the tests (BIND and unbound on loopback); Ctrl-C ends it.
+demo: build
+	scripts/demo.sh $(BUILD)/ddnswatch
+
+# The engine against dnsperf on a local Knot DNS, and the sweep benchmark (bench/README.md).
+bench: deps
+	cmake -S . -B $(BUILD)-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DDDNSWATCH_BUILD_TESTS=OFF
+	cmake --build $(BUILD)-release -j $(JOBS) --target engine_bench
+	bench/run.sh $(BUILD)-release/bench/engine_bench
+
 # Every test: unit tests and integration tests with the real daemon and real servers.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
@@ -32,13 +42,15 @@ test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
 # Everything built with clang 14 under AddressSanitizer and UndefinedBehaviorSanitizer;
-# the unit tests run.
+# the unit tests run, and the DNS engine and probe tests against the lab.
 test-asan: deps
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(BUILD_ASAN) -G Ninja -DDDNSWATCH_WERROR=ON \
 	  -DDDNSWATCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -L unit -j $(JOBS)
+	  ctest --output-on-failure -L unit -j $(JOBS) && \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -R '^(DnsEngineTest|ProbeTest)\.' -j $(JOBS)
 
 SOURCES = $(shell git ls-files '*.cpp' '*.h')
 

@@ -61,6 +61,9 @@ struct Channel {
       : engine(e),
         spec(std::move(s)),
         bucket(spec.rate_limit, spec.burst > 0 ? spec.burst : spec.rate_limit, now) {}
+  // ares_destroy closes the channel's sockets through on_sock_state, which must still find
+  // them in `sockets` (destroyed before `channel` otherwise) to stop and close their polls.
+  ~Channel() { channel.reset(); }
 };
 
 /// Everything behind DnsEngine; Impl is this under the header's name.
@@ -399,6 +402,9 @@ void DnsEngine::remove_resolver(const std::string& id) {
     Answer answer;
     answer.outcome = Outcome::kNetwork;
     answer.detail = "cancelled";
+    // Counted like the in-flight ones that end through on_answer and finish().
+    if (impl_->observer != nullptr)
+      impl_->observer->dns_query_done(ch->spec.id, to_string(answer.outcome), answer.latency);
     impl_->completed.emplace_back(std::move(p->callback), std::move(answer));
   }
   // Ends the in-flight queries through on_answer (ARES_ECANCELLED); the channel itself is

@@ -52,6 +52,7 @@ struct Sweeper::Impl : std::enable_shared_from_this<Sweeper::Impl> {
   uint16_t auth_port;
   MonitorObserver* observer;
   std::map<std::string, ZoneInfo> zones;  // by watched name
+  std::map<std::string, resolvers::ResolverSpec> servers;  // authoritative servers in the engine
   std::map<std::string, std::vector<std::function<void(const ZoneInfo*, std::string)>>>
       lookups;  // zone lookups in progress, by watched name
 
@@ -139,7 +140,14 @@ void Sweeper::Impl::lookup_zone(const std::string& name) {
                   for (const auto& s : info->servers) {
                     auto spec =
                         self3->directory.authoritative_spec(s.id, s.address, self3->auth_port);
+                    // Another name's check may be using the server: keep it unless it moved.
+                    auto known = self3->servers.find(s.id);
+                    if (known != self3->servers.end() && known->second == spec &&
+                        self3->engine.has_resolver(s.id)) {
+                      continue;
+                    }
                     if (self3->engine.has_resolver(s.id)) self3->engine.remove_resolver(s.id);
+                    self3->servers[s.id] = spec;
                     if (auto ok = self3->engine.add_resolver(spec); !ok) {
                       spdlog::error("{}", ok.error().message);
                       continue;
