@@ -27,7 +27,7 @@
 #include "core/observers.h"
 #include "resolvers/dns_engine.h"
 #include "resolvers/dns_types.h"
-#include "support/lab.h"
+#include "support/lab_fixture.h"
 #include "support/temp_dir.h"
 
 namespace ddnswatch {
@@ -173,21 +173,11 @@ struct Call {
   Answer answer;
 };
 
-class DnsEngineTest : public ::testing::Test {
+class DnsEngineTest : public testing::LabFixture {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    lab_ = testing::Lab::start(dir_->path(), &start_error_).release();
-  }
-  static void TearDownTestSuite() {
-    delete lab_;
-    lab_ = nullptr;
-    delete dir_;
-    dir_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_NE(lab_, nullptr) << "the lab did not start:\n" << start_error_;
+    LabFixture::SetUp();
+    if (HasFatalFailure()) return;
     auto loop = EventLoop::create();
     ASSERT_TRUE(loop) << loop.error().message;
     loop_ = std::move(*loop);
@@ -284,10 +274,6 @@ class DnsEngineTest : public ::testing::Test {
     return calls_[index].answer;
   }
 
-  static testing::TempDir* dir_;
-  static testing::Lab* lab_;
-  static std::string start_error_;
-
   SystemClock clock_;
   CountingObserver observer_;
   std::unique_ptr<EventLoop> loop_;
@@ -298,10 +284,6 @@ class DnsEngineTest : public ::testing::Test {
   size_t max_in_flight_seen_ = 0;
   std::function<void(size_t)> on_each_;  // runs after each first callback
 };
-
-testing::TempDir* DnsEngineTest::dir_ = nullptr;
-testing::Lab* DnsEngineTest::lab_ = nullptr;
-std::string DnsEngineTest::start_error_;
 
 // --- Outcome classes -----------------------------------------------------------------------
 

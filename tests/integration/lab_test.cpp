@@ -1,7 +1,5 @@
 // The DNS lab itself: each server behaves the way the propagation monitor tests rely on
 // (answers, foreign answers, SERVFAIL, silence, refused, SOA serials, dynamic updates).
-#include "support/lab.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/lab_fixture.h"
 #include "support/temp_dir.h"
 
 namespace ddnswatch {
@@ -51,20 +50,8 @@ struct Answer {
   }
 };
 
-class LabTest : public ::testing::Test {
+class LabTest : public testing::LabFixture {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    lab_ = testing::Lab::start(dir_->path(), &start_error_).release();
-  }
-  static void TearDownTestSuite() {
-    delete lab_;
-    lab_ = nullptr;
-    delete dir_;
-    dir_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(lab_, nullptr) << "the lab did not start:\n" << start_error_; }
-
   // One query, one try: what a monitor probe sees.
   static Answer query(const std::string& server, uint16_t port, const std::string& name,
                       const std::string& type, std::vector<std::string> extra = {}) {
@@ -100,15 +87,7 @@ class LabTest : public ::testing::Test {
   static Answer auth(const std::string& key, const std::string& name, const std::string& type) {
     return query(lab_->get(key), lab_->auth_port(), name, type, {"+norec"});
   }
-
-  static testing::TempDir* dir_;
-  static testing::Lab* lab_;
-  static std::string start_error_;
 };
-
-testing::TempDir* LabTest::dir_ = nullptr;
-testing::Lab* LabTest::lab_ = nullptr;
-std::string LabTest::start_error_;
 
 TEST_F(LabTest, EnvironmentNamesEveryServer) {
   EXPECT_EQ(lab_->get("LAB_ZONE"), "ddnswatch.test");

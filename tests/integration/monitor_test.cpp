@@ -14,7 +14,7 @@
 
 #include "core/atomic_file.h"
 #include "support/http_get.h"
-#include "support/lab.h"
+#include "support/lab_fixture.h"
 #include "support/metrics_text.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -33,18 +33,8 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-class MonitorTest : public ::testing::Test {
+class MonitorTest : public testing::LabFixture {
  protected:
-  static void SetUpTestSuite() {
-    lab_dir_ = new testing::TempDir();
-    lab_ = testing::Lab::start(lab_dir_->path(), &lab_error_).release();
-  }
-  static void TearDownTestSuite() {
-    delete lab_;
-    lab_ = nullptr;
-    delete lab_dir_;
-    lab_dir_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(lab_, nullptr) << "the DNS lab did not start:\n" << lab_error_;
   }
@@ -87,17 +77,10 @@ class MonitorTest : public ::testing::Test {
     return testing::metric_value(metrics, metric, labels).value_or(-1);
   }
 
-  static testing::TempDir* lab_dir_;
-  static testing::Lab* lab_;
-  static std::string lab_error_;
   testing::TempDir dir_;
   uint16_t port_ = testing::free_port();
   std::filesystem::path config_path_;
 };
-
-testing::TempDir* MonitorTest::lab_dir_ = nullptr;
-testing::Lab* MonitorTest::lab_ = nullptr;
-std::string MonitorTest::lab_error_;
 
 // One change of a record, watched at every kind of resolver the lab has.
 TEST_F(MonitorTest, RecordChangePropagatesCacheByCacheAsTheirTtlsSay) {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/lab.h"
+#include "support/lab_fixture.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
@@ -18,20 +18,11 @@ using std::chrono::seconds;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
-class ProbeTest : public ::testing::Test {
+class ProbeTest : public testing::LabFixture {
  protected:
-  static void SetUpTestSuite() {
-    lab_dir_ = new testing::TempDir();
-    lab_ = testing::Lab::start(lab_dir_->path(), &lab_error_).release();
-  }
-  static void TearDownTestSuite() {
-    delete lab_;
-    lab_ = nullptr;
-    delete lab_dir_;
-    lab_dir_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(lab_, nullptr) << "the DNS lab did not start:\n" << lab_error_;
+    LabFixture::SetUp();
+    if (HasFatalFailure()) return;
     config_ = dir_.write("ddnswatch.json", json{{"state_dir", (dir_.path() / "state").string()},
                                                 {"resolvers", lab_->resolvers_section()}}
                                                .dump());
@@ -51,16 +42,9 @@ class ProbeTest : public ::testing::Test {
     return out.substr(pos + 1, end - pos - 1);
   }
 
-  static testing::TempDir* lab_dir_;
-  static testing::Lab* lab_;
-  static std::string lab_error_;
   testing::TempDir dir_;
   std::filesystem::path config_;
 };
-
-testing::TempDir* ProbeTest::lab_dir_ = nullptr;
-testing::Lab* ProbeTest::lab_ = nullptr;
-std::string ProbeTest::lab_error_;
 
 TEST_F(ProbeTest, TableShowsEveryResolversVerdict) {
   auto r = probe({"host1.ddnswatch.test", "--resolvers",
