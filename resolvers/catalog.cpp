@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "config/validate.h"
 #include "core/atomic_file.h"
 
 namespace ddnswatch::resolvers {
@@ -110,6 +111,20 @@ Result<Catalog> parse_catalog(std::string_view text, const std::string& origin) 
     if (!v4) return tl::unexpected(v4.error());
     auto v6 = strings_at(r, "ipv6", where);
     if (!v6) return tl::unexpected(v6.error());
+    for (size_t k = 0; k < v4->size(); ++k) {
+      if (!config::is_ipv4_address((*v4)[k])) {
+        return make_error(ErrorCode::kCorrupt,
+                          fmt::format("{}/ipv4/{}: \"{}\" is not an IPv4 address", where, k,
+                                      (*v4)[k]));
+      }
+    }
+    for (size_t k = 0; k < v6->size(); ++k) {
+      if (!config::is_ipv6_address((*v6)[k])) {
+        return make_error(ErrorCode::kCorrupt,
+                          fmt::format("{}/ipv6/{}: \"{}\" is not an IPv6 address", where, k,
+                                      (*v6)[k]));
+      }
+    }
     e.ipv4 = std::move(*v4);
     e.ipv6 = std::move(*v6);
     if (e.ipv4.empty() && e.ipv6.empty()) {

@@ -89,8 +89,28 @@ tl::expected<ResolverDirectory, std::vector<config::Diagnostic>> ResolverDirecto
   for (const auto& [name, m] : dir.sets_) known.push_back(name);
   known.push_back(kAuthoritativeSet);
 
-  // References inside the config's own sets; catalog sets were checked when it was built.
+  // A catalog file's sets: every member known, no cycles (the built-in catalog's are tested).
+  if (!rc.catalog.empty()) {
+    for (const auto& [name, members] : dir.sets_) {
+      if (rc.sets.count(name) != 0) continue;  // replaced by the config's own set
+      Selection ignored;
+      std::vector<std::string> stack;
+      if (auto r = dir.expand(name, false, ignored, stack); !r) {
+        errors.push_back({"/resolvers/catalog",
+                          fmt::format("{}: set \"{}\": {}", rc.catalog.string(), name,
+                                      r.error().message)});
+      }
+    }
+  }
+  // References inside the config's own sets.
   for (const auto& [name, members] : rc.sets) {
+    if (dir.resolvers_.count(name) != 0) {
+      errors.push_back({fmt::format("/resolvers/sets/{}", name),
+                        fmt::format("set name \"{}\" is also the id of a catalog resolver; "
+                                    "rename the set",
+                                    name)});
+      continue;
+    }
     for (size_t i = 0; i < members.size(); ++i) {
       const std::string& m = members[i];
       if (m == kAuthoritativeSet || dir.resolvers_.count(m) || dir.sets_.count(m)) continue;
