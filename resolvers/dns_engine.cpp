@@ -75,6 +75,8 @@ struct EngineCore {
   std::map<std::string, std::unique_ptr<Channel>> channels;
   std::vector<std::unique_ptr<Channel>> retired;  // released by the deferred timer
   std::vector<std::pair<Callback, Answer>> completed;
+  // The batch flush() is calling back; swapped with `completed` so both keep their capacity.
+  std::vector<std::pair<Callback, Answer>> running;
   std::unique_ptr<Timer> ares_timer;  // the one timer behind c-ares's timeouts
   SteadyTime ares_timer_due{};
   std::unique_ptr<Timer> deferred;  // runs completions and releases channels off the stack
@@ -93,11 +95,12 @@ struct EngineCore {
 
   Result<std::unique_ptr<Channel>> make_channel(const ResolverSpec& spec);
   void pump(Channel& ch);
-  void send(Channel& ch, std::unique_ptr<Pending> p);
+  SteadyTime send(Channel& ch, std::unique_ptr<Pending> p);  // returns the time sent
   void finish(Pending* p, Answer answer);
   void flush();
   void schedule_deferred();
   void arm_ares_timer(Channel& ch);
+  void arm_for_sent(Channel& ch, SteadyTime first_sent);
   void on_ares_timer();
   void after_io(Channel& ch);
 };
@@ -267,21 +270,25 @@ void EngineCore::finish(Pending* raw, Answer answer) {
   completed.emplace_back(std::move(p->callback), std::move(answer));
 }
 
-void EngineCore::send(Channel& ch, std::unique_ptr<Pending> p) {
+SteadyTime EngineCore::send(Channel& ch, std::unique_ptr<Pending> p) {
   ++ch.in_flight;
   ++in_flight_total;
-  p->sent = clock.steady_now();
+  const SteadyTime sent = clock.steady_now();
+  p->sent = sent;
   const Question& q = p->question;
   // ares_query picks a random id per query (ares_send would keep the caller's).
   ares_query(ch.channel.get(), q.name.c_str(), static_cast<int>(q.qclass), static_cast<int>(q.type),
              &EngineCore::on_answer, p.release());
+  return sent;
 }
 
 void EngineCore::pump(Channel& ch) {
   const int cap = std::max(1, ch.spec.max_in_flight);
   bool sent_any = false;
+  SteadyTime first_sent{};
   while (!ch.queue.empty() && ch.in_flight < cap) {
-    const SteadyTime now = clock.steady_now();
+    // Without a rate limit the bucket ignores the time: no clock read per query then.
+    const SteadyTime now = ch.bucket.unlimited() ? SteadyTime{} : clock.steady_now();
     if (!ch.bucket.try_take(now)) {
       if (!ch.pace_timer) {
         Channel* target = &ch;
@@ -296,10 +303,23 @@ void EngineCore::pump(Channel& ch) {
     auto p = std::move(ch.queue.front());
     ch.queue.pop_front();
     --queued_total;
-    send(ch, std::move(p));
+    const SteadyTime sent = send(ch, std::move(p));
+    if (!sent_any) first_sent = sent;
     sent_any = true;
   }
-  if (sent_any) arm_ares_timer(ch);
+  if (sent_any) arm_for_sent(ch, first_sent);
+}
+
+// A query sent at `t` times out first at t + timeout (c-ares reads its clock just after
+// ours), and any query already in flight is due earlier or the timer already covers it: the
+// earliest deadline among those just sent re-arms the timer only when it comes first. This
+// avoids ares_timeout(), which walks every outstanding query, once per query sent.
+void EngineCore::arm_for_sent(Channel& ch, SteadyTime first_sent) {
+  const SteadyTime due = first_sent + ch.spec.timeout + Duration(1);
+  if (ares_timer->active() && ares_timer_due <= due) return;
+  const SteadyTime now = clock.steady_now();
+  ares_timer_due = due;
+  ares_timer->start(due > now ? std::chrono::ceil<Duration>(due - now) : Duration::zero());
 }
 
 void EngineCore::arm_ares_timer(Channel& ch) {
@@ -338,11 +358,12 @@ void EngineCore::flush() {
   if (flushing) return;  // the outer flush picks up what a callback adds
   flushing = true;
   while (!completed.empty()) {
-    auto batch = std::move(completed);
-    completed.clear();
-    for (auto& [callback, answer] : batch) {
+    // Swapped, not moved: both vectors keep their capacity from one flush to the next.
+    running.swap(completed);
+    for (auto& [callback, answer] : running) {
       if (callback) callback(answer);
     }
+    running.clear();
   }
   flushing = false;
 }

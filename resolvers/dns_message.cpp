@@ -8,6 +8,7 @@
 #include <cctype>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace ddnswatch::resolvers {
 namespace {
@@ -16,7 +17,7 @@ constexpr size_t kHeaderSize = 12;
 constexpr int kMaxChain = 16;
 
 struct RawRecord {
-  std::string owner;
+  size_t owner_at = 0;  // offset of the owner name in the message
   uint16_t type = 0;
   uint16_t qclass = 0;
   uint32_t ttl = 0;
@@ -32,15 +33,25 @@ uint32_t read32(std::span<const uint8_t> m, size_t at) {
          (static_cast<uint32_t>(m[at + 2]) << 8) | m[at + 3];
 }
 
-bool same_name(const std::string& a, const std::string& b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
+// DNS names compare case-insensitively in ASCII only (RFC 4343), whatever the locale says.
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// inet_ntop goes through sprintf; addresses are the hot path of every answer.
+std::string ipv4_text(const uint8_t* p) {
+  char text[16];
+  size_t n = 0;
+  for (int i = 0; i < 4; ++i) {
+    unsigned v = p[i];
+    if (v >= 100) text[n++] = static_cast<char>('0' + v / 100);
+    if (v >= 10) text[n++] = static_cast<char>('0' + v / 10 % 10);
+    text[n++] = static_cast<char>('0' + v % 10);
+    if (i < 3) text[n++] = '.';
+  }
+  return std::string(text, n);
 }
 
-std::string strip_dot(std::string name) {
-  if (!name.empty() && name.back() == '.') name.pop_back();
+std::string_view strip_dot(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   return name;
 }
 
@@ -57,14 +68,79 @@ Result<std::string> read_name(std::span<const uint8_t> m, size_t& at) {
   }
   std::unique_ptr<char, decltype(&ares_free_string)> owned(raw, &ares_free_string);
   at += static_cast<size_t>(encoded_length);
-  return strip_dot(raw);
+  return std::string(strip_dot(raw));
+}
+
+/// Walks the (possibly compressed) name at `at` without copying it: checks that it is well
+/// formed (in bounds, no pointer loop, at most 255 bytes) and, when `compare` is given,
+/// whether it equals that dotted name (ASCII case-insensitive). `end` receives the offset just
+/// past the name's encoding. Every answer's owner names go through here, so no allocation.
+enum class NameCheck { kBad, kEqual, kDifferent };
+NameCheck walk_name(std::span<const uint8_t> m, size_t at, const std::string_view* compare,
+                    size_t* end = nullptr) {
+  constexpr int kMaxHops = 128;
+  constexpr size_t kMaxLength = 255;
+  bool equal = compare != nullptr;
+  size_t pos = 0;  // in *compare
+  size_t length = 0;
+  int hops = 0;
+  bool jumped = false;
+  while (true) {
+    if (at >= m.size()) return NameCheck::kBad;
+    const uint8_t label = m[at];
+    if ((label & 0xC0) == 0xC0) {
+      if (at + 1 >= m.size() || ++hops > kMaxHops) return NameCheck::kBad;
+      if (!jumped && end != nullptr) *end = at + 2;
+      jumped = true;
+      at = static_cast<size_t>((label & 0x3F) << 8) | m[at + 1];
+      continue;
+    }
+    if ((label & 0xC0) != 0) return NameCheck::kBad;  // extended label types: not in use
+    if (label == 0) {
+      if (!jumped && end != nullptr) *end = at + 1;
+      if (equal && pos != compare->size()) equal = false;
+      return compare == nullptr ? NameCheck::kDifferent
+                                : (equal ? NameCheck::kEqual : NameCheck::kDifferent);
+    }
+    if (at + 1 + label > m.size()) return NameCheck::kBad;
+    length += label + 1u;
+    if (length > kMaxLength) return NameCheck::kBad;
+    if (equal) {
+      if (pos > 0) {
+        if (pos >= compare->size() || (*compare)[pos] != '.') {
+          equal = false;
+        } else {
+          ++pos;
+        }
+      }
+      if (equal && pos + label <= compare->size()) {
+        for (size_t i = 0; i < label; ++i) {
+          if (ascii_lower(static_cast<char>(m[at + 1 + i])) != ascii_lower((*compare)[pos + i])) {
+            equal = false;
+            break;
+          }
+        }
+        pos += label;
+      } else {
+        equal = false;
+      }
+    }
+    at += 1 + label;
+  }
+}
+
+bool name_is(std::span<const uint8_t> m, size_t at, std::string_view name) {
+  return walk_name(m, at, &name) == NameCheck::kEqual;
 }
 
 Result<RawRecord> read_record(std::span<const uint8_t> m, size_t& at) {
   RawRecord r;
-  auto owner = read_name(m, at);
-  if (!owner) return tl::unexpected(owner.error());
-  r.owner = std::move(*owner);
+  r.owner_at = at;
+  size_t end = 0;
+  if (walk_name(m, at, nullptr, &end) == NameCheck::kBad) {
+    return make_error(ErrorCode::kCorrupt, fmt::format("bad name at offset {}", at));
+  }
+  at = end;
   if (at + 10 > m.size()) return make_error(ErrorCode::kCorrupt, "record header truncated");
   r.type = read16(m, at);
   r.qclass = read16(m, at + 2);
@@ -88,8 +164,9 @@ Result<std::string> decode_rdata(std::span<const uint8_t> m, const RawRecord& r)
         return make_error(ErrorCode::kCorrupt,
                           fmt::format("address record of {} bytes", r.rdlength));
       }
+      if (v4) return ipv4_text(m.data() + r.rdata);
       char text[INET6_ADDRSTRLEN] = {};
-      inet_ntop(v4 ? AF_INET : AF_INET6, m.data() + r.rdata, text, sizeof text);
+      inet_ntop(AF_INET6, m.data() + r.rdata, text, sizeof text);
       return std::string(text);
     }
     case QType::kNS:
@@ -122,7 +199,10 @@ Result<std::string> decode_rdata(std::span<const uint8_t> m, const RawRecord& r)
 
 Result<SoaData> decode_soa(std::span<const uint8_t> m, const RawRecord& r) {
   SoaData soa;
-  soa.zone = r.owner;
+  size_t owner_at = r.owner_at;
+  auto zone = read_name(m, owner_at);
+  if (!zone) return tl::unexpected(zone.error());
+  soa.zone = std::move(*zone);
   soa.ttl = r.ttl;
   size_t at = r.rdata;
   auto mname = read_name(m, at);
@@ -173,17 +253,22 @@ Result<Answer> parse_response(std::span<const uint8_t> m, const Question& questi
   if (qdcount != 1) {
     return make_error(ErrorCode::kCorrupt, fmt::format("{} questions in the answer", qdcount));
   }
-  auto qname = read_name(m, at);
-  if (!qname) return tl::unexpected(qname.error());
+  const std::string_view asked = strip_dot(question.name);
+  size_t question_end = 0;
+  const NameCheck qname = walk_name(m, at, &asked, &question_end);
+  if (qname == NameCheck::kBad) {
+    return make_error(ErrorCode::kCorrupt, fmt::format("bad name at offset {}", at));
+  }
+  at = question_end;
   if (at + 4 > m.size()) return make_error(ErrorCode::kCorrupt, "question truncated");
-  if (!same_name(*qname, strip_dot(question.name)) ||
-      read16(m, at) != static_cast<uint16_t>(question.type) ||
+  if (qname != NameCheck::kEqual || read16(m, at) != static_cast<uint16_t>(question.type) ||
       read16(m, at + 2) != static_cast<uint16_t>(question.qclass)) {
     return make_error(ErrorCode::kCorrupt, "answer is for another question");
   }
   at += 4;
 
   std::vector<RawRecord> answers;
+  answers.reserve(ancount);
   for (int i = 0; i < ancount; ++i) {
     auto r = read_record(m, at);
     if (!r) return tl::unexpected(r.error());
@@ -197,11 +282,11 @@ Result<Answer> parse_response(std::span<const uint8_t> m, const Question& questi
   }
 
   // Follow CNAMEs from the question's name (unless CNAME itself was asked).
-  std::string current = strip_dot(question.name);
+  std::string current(asked);
   if (question.type != QType::kCNAME) {
     for (int step = 0; step < kMaxChain; ++step) {
       auto it = std::find_if(answers.begin(), answers.end(), [&](const RawRecord& r) {
-        return r.type == static_cast<uint16_t>(QType::kCNAME) && same_name(r.owner, current);
+        return r.type == static_cast<uint16_t>(QType::kCNAME) && name_is(m, r.owner_at, current);
       });
       if (it == answers.end()) break;
       auto target = decode_rdata(m, *it);
@@ -211,9 +296,10 @@ Result<Answer> parse_response(std::span<const uint8_t> m, const Question& questi
     }
   }
 
+  answer.records.reserve(answers.size());
   for (const RawRecord& r : answers) {
     if (r.type != static_cast<uint16_t>(question.type) ||
-        r.qclass != static_cast<uint16_t>(question.qclass) || !same_name(r.owner, current)) {
+        r.qclass != static_cast<uint16_t>(question.qclass) || !name_is(m, r.owner_at, current)) {
       continue;
     }
     if (question.type == QType::kSOA) {

@@ -588,6 +588,23 @@ INSTANTIATE_TEST_SUITE_P(DnsMessageTest, DnsMessageParseTest, ::testing::ValuesI
                            return param_info.param.name;
                          });
 
+TEST(DnsMessageTest, AddressesPrintInCanonicalForm) {
+  const Bytes message = DnsBuilder(flags(kNoErrorRcode))
+                            .question("many.example.com")
+                            .a("many.example.com", 60, "0.0.0.0")
+                            .a("many.example.com", 60, "255.255.255.255")
+                            .a("many.example.com", 60, "10.200.3.40")
+                            .a("many.example.com", 60, "192.0.2.9")
+                            .build();
+  auto answer = parse_exact(message, ask("many.example.com"));
+  ASSERT_TRUE(answer) << answer.error().message;
+  ASSERT_EQ(answer->records.size(), 4u);
+  EXPECT_EQ(answer->records[0].value, "0.0.0.0");
+  EXPECT_EQ(answer->records[1].value, "255.255.255.255");
+  EXPECT_EQ(answer->records[2].value, "10.200.3.40");
+  EXPECT_EQ(answer->records[3].value, "192.0.2.9");
+}
+
 TEST(DnsMessageTest, CnameLoopEndsWithoutRecords) {
   const Bytes message = DnsBuilder(flags(kNoErrorRcode))
                             .question("www.example.com")
