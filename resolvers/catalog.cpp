@@ -113,16 +113,16 @@ Result<Catalog> parse_catalog(std::string_view text, const std::string& origin) 
     if (!v6) return tl::unexpected(v6.error());
     for (size_t k = 0; k < v4->size(); ++k) {
       if (!config::is_ipv4_address((*v4)[k])) {
-        return make_error(ErrorCode::kCorrupt,
-                          fmt::format("{}/ipv4/{}: \"{}\" is not an IPv4 address", where, k,
-                                      (*v4)[k]));
+        return make_error(
+            ErrorCode::kCorrupt,
+            fmt::format("{}/ipv4/{}: \"{}\" is not an IPv4 address", where, k, (*v4)[k]));
       }
     }
     for (size_t k = 0; k < v6->size(); ++k) {
       if (!config::is_ipv6_address((*v6)[k])) {
-        return make_error(ErrorCode::kCorrupt,
-                          fmt::format("{}/ipv6/{}: \"{}\" is not an IPv6 address", where, k,
-                                      (*v6)[k]));
+        return make_error(
+            ErrorCode::kCorrupt,
+            fmt::format("{}/ipv6/{}: \"{}\" is not an IPv6 address", where, k, (*v6)[k]));
       }
     }
     e.ipv4 = std::move(*v4);

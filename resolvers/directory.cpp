@@ -96,9 +96,9 @@ tl::expected<ResolverDirectory, std::vector<config::Diagnostic>> ResolverDirecto
       Selection ignored;
       std::vector<std::string> stack;
       if (auto r = dir.expand(name, false, ignored, stack); !r) {
-        errors.push_back({"/resolvers/catalog",
-                          fmt::format("{}: set \"{}\": {}", rc.catalog.string(), name,
-                                      r.error().message)});
+        errors.push_back(
+            {"/resolvers/catalog",
+             fmt::format("{}: set \"{}\": {}", rc.catalog.string(), name, r.error().message)});
       }
     }
   }

@@ -51,7 +51,7 @@ struct Sweeper::Impl : std::enable_shared_from_this<Sweeper::Impl> {
   resolvers::ResolverSpec bootstrap;
   uint16_t auth_port;
   MonitorObserver* observer;
-  std::map<std::string, ZoneInfo> zones;  // by watched name
+  std::map<std::string, ZoneInfo> zones;                   // by watched name
   std::map<std::string, resolvers::ResolverSpec> servers;  // authoritative servers in the engine
   std::map<std::string, std::vector<std::function<void(const ZoneInfo*, std::string)>>>
       lookups;  // zone lookups in progress, by watched name
