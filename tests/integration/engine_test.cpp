@@ -267,6 +267,22 @@ class DnsEngineTest : public testing::LabFixture {
   }
 
   // Asks one question and runs the loop until it ended.
+  // Asks a responder that answers every query in the broken way `mode` says.
+  Answer ask_broken(BrokenResponder::Mode mode, int* answered) {
+    BrokenResponder responder(mode);
+    EXPECT_TRUE(responder.ok()) << "cannot bind a UDP socket on 127.0.0.1";
+    ResolverSpec spec;
+    spec.id = "broken";
+    spec.address = "127.0.0.1";
+    spec.port = responder.port();
+    spec.timeout = seconds(2);
+    spec.tries = 1;
+    add(spec);
+    Answer a = ask_one("broken", fqdn("host1"));
+    *answered = responder.answered();
+    return a;
+  }
+
   Answer ask_one(const std::string& resolver, const std::string& name, QType type = QType::kA,
                  milliseconds deadline = seconds(5)) {
     const size_t index = ask(resolver, name, type);
@@ -365,17 +381,9 @@ TEST_F(DnsEngineTest, NothingListeningIsANetworkErrorAtOnce) {
 }
 
 TEST_F(DnsEngineTest, TruncatedRecordIsMalformed) {
-  BrokenResponder responder(BrokenResponder::Mode::kTruncatedRecord);
-  ASSERT_TRUE(responder.ok()) << "cannot bind a UDP socket on 127.0.0.1";
-  ResolverSpec spec;
-  spec.id = "broken";
-  spec.address = "127.0.0.1";
-  spec.port = responder.port();
-  spec.timeout = seconds(2);
-  spec.tries = 1;
-  add(spec);
-  const Answer a = ask_one("broken", fqdn("host1"));
-  EXPECT_GE(responder.answered(), 1);
+  int answered = 0;
+  const Answer a = ask_broken(BrokenResponder::Mode::kTruncatedRecord, &answered);
+  EXPECT_GE(answered, 1);
   EXPECT_EQ(outcome_of(a), "malformed") << describe(a);
   EXPECT_FALSE(a.detail.empty()) << describe(a);
   EXPECT_TRUE(a.records.empty());
@@ -383,16 +391,9 @@ TEST_F(DnsEngineTest, TruncatedRecordIsMalformed) {
 }
 
 TEST_F(DnsEngineTest, AddressOfTheWrongSizeIsMalformed) {
-  BrokenResponder responder(BrokenResponder::Mode::kShortAddress);
-  ASSERT_TRUE(responder.ok()) << "cannot bind a UDP socket on 127.0.0.1";
-  ResolverSpec spec;
-  spec.id = "broken";
-  spec.address = "127.0.0.1";
-  spec.port = responder.port();
-  spec.timeout = seconds(2);
-  spec.tries = 1;
-  add(spec);
-  const Answer a = ask_one("broken", fqdn("host1"));
+  int answered = 0;
+  const Answer a = ask_broken(BrokenResponder::Mode::kShortAddress, &answered);
+  EXPECT_GE(answered, 1);
   EXPECT_EQ(outcome_of(a), "malformed") << describe(a);
   EXPECT_FALSE(a.detail.empty()) << describe(a);
   EXPECT_TRUE(a.records.empty());

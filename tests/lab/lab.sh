@@ -147,51 +147,10 @@ EOF
 
 # write_auth_unbound DIR NAME ADDRESS PORT SERIAL : a read-only authoritative copy of the zone.
 # named only listens on addresses configured on an interface, and lo has just 127.0.0.1/8, so
-# named cannot serve 127.0.0.2 without changing the host's network. unbound binds any 127/8
-# address, and its auth-zone answers with the AA flag like a primary.
-write_auth_unbound() {
-  local dir=$1 name=$2 addr=$3 port=$4 serial=$5
-  local home=$dir/$name
-  mkdir -p "$home/zones"
-  write_zone "$home/zones/$ZONE.db" "$serial"
-  cat >"$home/unbound.conf" <<EOF
-server:
-  do-daemonize: no
-  username: ""
-  chroot: ""
-  directory: "$home"
-  pidfile: "$home/unbound.pid"
-  interface: $addr
-  port: $port
-  so-reuseport: no
-  do-ip6: no
-  access-control: 127.0.0.0/8 allow
-  local-zone: "test." nodefault
-  # Like named with recursion off: REFUSED outside the zone, never a query upstream.
-  local-zone: "." refuse
-  local-zone: "$ZONE." transparent
-  module-config: "iterator"
-  num-threads: 1
-  verbosity: 0
-  use-syslog: no
-  logfile: ""
-remote-control:
-  control-enable: no
-
-auth-zone:
-  name: "$ZONE."
-  zonefile: "$home/zones/$ZONE.db"
-  for-downstream: yes
-  for-upstream: no
-EOF
-}
-
-# write_unbound DIR NAME ADDRESS PORT STUB_PORT EXTRA_SERVER_LINES
-write_unbound() {
-  local dir=$1 name=$2 addr=$3 port=$4 stub_port=$5 extra=$6
-  local home=$dir/$name
-  mkdir -p "$home"
-  cat >"$home/unbound.conf" <<EOF
+# unbound_server HOME ADDRESS PORT : the "server:" settings every lab unbound shares.
+unbound_server() {
+  local home=$1 addr=$2 port=$3
+  cat <<EOF
 server:
   do-daemonize: no
   username: ""
@@ -204,16 +163,52 @@ server:
   so-reuseport: no
   do-ip6: no
   access-control: 127.0.0.0/8 allow
-  do-not-query-localhost: no
   # test. is a blocked special-use zone by default (RFC 6761).
   local-zone: "test." nodefault
   module-config: "iterator"
-  prefetch: no
-  serve-expired: no
   num-threads: 1
   verbosity: 0
   use-syslog: no
   logfile: ""
+EOF
+}
+
+# named cannot serve 127.0.0.2 without changing the host's network. unbound binds any 127/8
+# address, and its auth-zone answers with the AA flag like a primary.
+write_auth_unbound() {
+  local dir=$1 name=$2 addr=$3 port=$4 serial=$5
+  local home=$dir/$name
+  mkdir -p "$home/zones"
+  write_zone "$home/zones/$ZONE.db" "$serial"
+  {
+    unbound_server "$home" "$addr" "$port"
+    cat <<EOF
+  # Like named with recursion off: REFUSED outside the zone, never a query upstream.
+  local-zone: "." refuse
+  local-zone: "$ZONE." transparent
+remote-control:
+  control-enable: no
+
+auth-zone:
+  name: "$ZONE."
+  zonefile: "$home/zones/$ZONE.db"
+  for-downstream: yes
+  for-upstream: no
+EOF
+  } >"$home/unbound.conf"
+}
+
+# write_unbound DIR NAME ADDRESS PORT STUB_PORT EXTRA_SERVER_LINES
+write_unbound() {
+  local dir=$1 name=$2 addr=$3 port=$4 stub_port=$5 extra=$6
+  local home=$dir/$name
+  mkdir -p "$home"
+  {
+    unbound_server "$home" "$addr" "$port"
+    cat <<EOF
+  do-not-query-localhost: no
+  prefetch: no
+  serve-expired: no
 $extra
 remote-control:
   control-enable: no
@@ -222,6 +217,7 @@ stub-zone:
   name: "$ZONE."
   stub-addr: $AUTH1@$stub_port
 EOF
+  } >"$home/unbound.conf"
 }
 
 # launch DIR NAME COMMAND... : runs a server in the background, logs and PID in DIR.
