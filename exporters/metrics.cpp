@@ -270,11 +270,38 @@ void Metrics::monitor_configured(const std::vector<ResolverInfo>& resolvers,
   }
 }
 
-void Metrics::resolver_discovered(const ResolverInfo& resolver) { impl_->add_resolver(resolver); }
+void Metrics::resolver_discovered(const ResolverInfo& resolver) {
+  // An address change replaces the server's info series rather than adding a second one.
+  impl_->resolver_info.retain([&](const Labels& l) {
+    return l.at("resolver") != resolver.id || l.at("address") == resolver.address;
+  });
+  impl_->add_resolver(resolver);
+}
+
+void Metrics::resolver_removed(const std::string& id) {
+  Impl& m = *impl_;
+  auto other = [&](const Labels& l) { return l.at("resolver") != id; };
+  m.resolver_info.retain(other);
+  m.query_duration.retain(other);
+  m.queries.retain(other);
+  m.state.retain(other);
+  m.ttl.retain(other);
+  m.lag.retain(other);
+}
 
 void Metrics::name_checked(const NameReport& report) {
   Impl& m = *impl_;
   const Labels l{{"name", report.name}, {"qtype", report.qtype}};
+  // Authoritative servers come and go with the zone's NS set: keep only this report's.
+  std::set<std::string> present;
+  for (const auto& a : report.answers) present.insert(a.resolver);
+  auto current = [&](const Labels& labels) {
+    return labels.at("name") != report.name || labels.at("qtype") != report.qtype ||
+           labels.at("resolver").rfind("auth:", 0) != 0 || present.count(labels.at("resolver"));
+  };
+  m.state.retain(current);
+  m.ttl.retain(current);
+  m.lag.retain(current);
   for (const auto& a : report.answers) {
     m.add_pair(report.name, report.qtype, a.resolver);
     for (const char* s : kStates) {

@@ -31,6 +31,7 @@ class Metrics final : public ConfigObserver, public DnsQueryObserver, public Mon
   void monitor_configured(const std::vector<ResolverInfo>& resolvers,
                           const std::vector<WatchedName>& names) override;
   void resolver_discovered(const ResolverInfo& resolver) override;
+  void resolver_removed(const std::string& id) override;
   void name_checked(const NameReport& report) override;
   void authoritative_serial(const std::string& zone, const std::string& nameserver,
                             uint32_t serial) override;

@@ -361,7 +361,16 @@ void EngineCore::flush() {
     // Swapped, not moved: both vectors keep their capacity from one flush to the next.
     running.swap(completed);
     for (auto& [callback, answer] : running) {
-      if (callback) callback(answer);
+      if (!callback) continue;
+      // A throwing callback must neither stop the others nor leave `flushing` set (every
+      // later flush would return at once and the engine would go silent).
+      try {
+        callback(answer);
+      } catch (const std::exception& e) {
+        spdlog::error("DNS answer callback failed: {}", e.what());
+      } catch (...) {
+        spdlog::error("DNS answer callback failed");
+      }
     }
     running.clear();
   }

@@ -292,7 +292,8 @@ int run_probe(const ProbeOptions& options, const config::Config& cfg) {
 
   if (!options.expect.empty()) {
     report.expected_source = "fixed";
-    report.expected = monitor::AddressSet(options.expect.begin(), options.expect.end());
+    report.expected = monitor::AddressSet();
+    for (const auto& e : options.expect) report.expected->insert(config::canonical_ip(e));
   } else {
     report.expected_source = "authoritative";
     report.expected = monitor::expected_from_authoritative(report.sweep);

@@ -667,7 +667,12 @@ std::optional<CustomResolver> read_custom_resolver(Context& ctx, const json& j,
   CustomResolver r;
   bool good = true;
   if (auto id = o.non_empty_string("id", Need::kRequired)) {
-    if (!is_identifier(*id)) {
+    if (*id == "bootstrap" || id->rfind("auth:", 0) == 0) {
+      ctx.error(o.at("id"), fmt::format("\"{}\" is reserved for ddnswatch's own resolvers; "
+                                        "choose another id",
+                                        *id));
+      good = false;
+    } else if (!is_identifier(*id)) {
       ctx.error(o.at("id"),
                 fmt::format("\"{}\" is not a valid id; use letters, digits, '-' and '_'", *id));
       good = false;
@@ -823,7 +828,8 @@ std::optional<WatchConfig> read_watch(Context& ctx, const json& j, const std::st
             good = false;
           }
         }
-        if (list) w.expected_addresses = *list;
+        // Canonical text, as answers are printed: "2001:DB8::1" must match "2001:db8::1".
+        for (const auto& ip : *list) w.expected_addresses.push_back(canonical_ip(ip));
       }
     } else {
       ctx.error(o.at("expect"),

@@ -72,6 +72,20 @@ bool is_ipv6_address(const std::string& text) {
   return inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
+std::string canonical_ip(const std::string& text) {
+  unsigned char buf[16];
+  char out[INET6_ADDRSTRLEN] = {};
+  if (inet_pton(AF_INET, text.c_str(), buf) == 1) {
+    inet_ntop(AF_INET, buf, out, sizeof out);
+    return out;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), buf) == 1) {
+    inet_ntop(AF_INET6, buf, out, sizeof out);
+    return out;
+  }
+  return text;
+}
+
 bool is_ip_address(const std::string& text) {
   return is_ipv4_address(text) || is_ipv6_address(text);
 }

@@ -22,6 +22,9 @@ tl::expected<HostPort, std::string> parse_host_port(std::string_view text,
 bool is_ipv4_address(const std::string& text);
 bool is_ipv6_address(const std::string& text);
 bool is_ip_address(const std::string& text);
+/// The canonical text of an IP address (as inet_ntop prints it: "2001:db8::1" for
+/// "2001:DB8:0:0::1"), so that addresses compare as strings; the input if it is not one.
+std::string canonical_ip(const std::string& text);
 bool is_http_url(std::string_view text);
 /// Letters, digits, '-' and '_' per label; labels of 1..63 bytes; 253 bytes in all.
 bool is_dns_name(std::string_view name);

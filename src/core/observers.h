@@ -72,6 +72,8 @@ class MonitorObserver {
                                   const std::vector<WatchedName>& names) = 0;
   /// A resolver found at run time (a zone's authoritative server).
   virtual void resolver_discovered(const ResolverInfo& resolver) = 0;
+  /// A resolver found at run time is gone (it left the zone's NS set, or its address changed).
+  virtual void resolver_removed(const std::string& id) = 0;
   virtual void name_checked(const NameReport& report) = 0;
   virtual void authoritative_serial(const std::string& zone, const std::string& nameserver,
                                     uint32_t serial) = 0;

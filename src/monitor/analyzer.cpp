@@ -87,10 +87,10 @@ NameSummary summarize(const std::vector<Row>& rows, WallTime now) {
     ++s.answering;
     if (r.verdict == Verdict::kMatch) ++s.matching;
     if (r.verdict == Verdict::kForeign) s.split_brain = true;
-    const std::string key =
-        r.verdict == Verdict::kNxDomain
-            ? std::string("NXDOMAIN")
-            : to_string(r.verdict == Verdict::kEmpty ? AddressSet{} : r.observation.addresses);
+    // The answer as given, whatever the verdict: NXDOMAIN, or the address set ("-" if none).
+    const std::string key = r.observation.outcome == Outcome::kNxDomain
+                                ? std::string("NXDOMAIN")
+                                : to_string(r.observation.addresses);
     groups.insert(key);
     if (r.verdict == Verdict::kStale) {
       latest_expiry =

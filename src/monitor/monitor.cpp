@@ -42,12 +42,28 @@ WallTime from_unix(double seconds) {
 
 }  // namespace
 
+bool serial_newer(uint32_t a, uint32_t b) {
+  // RFC 1982 serial number arithmetic: a is newer than b within half the number space.
+  return a != b && static_cast<uint32_t>(a - b) < 0x80000000u;
+}
+
 std::optional<AddressSet> expected_from_authoritative(const SweepResult& sweep) {
+  // Only authoritative answers (AA) count; a server whose serial could not be read is used
+  // only when no server's serial is known, so a timed-out primary never lets a lagging
+  // secondary's old answer win.
+  const bool any_serial = std::any_of(sweep.authoritative.begin(), sweep.authoritative.end(),
+                                      [](const AuthoritativeAnswer& a) { return a.serial; });
   const AuthoritativeAnswer* best = nullptr;
   for (const auto& a : sweep.authoritative) {
     const Outcome o = a.answer.outcome;
     if (o != Outcome::kNoError && o != Outcome::kNoData && o != Outcome::kNxDomain) continue;
-    if (best == nullptr || a.serial.value_or(0) > best->serial.value_or(0)) best = &a;
+    if (!a.answer.authoritative) continue;
+    // A CNAME out of the zone: the addresses are not the zone's to say.
+    if (!a.answer.cname_chain.empty() && a.answer.records.empty()) continue;
+    if (any_serial && !a.serial) continue;
+    if (best == nullptr || (a.serial && best->serial && serial_newer(*a.serial, *best->serial))) {
+      best = &a;
+    }
   }
   if (best == nullptr) return std::nullopt;
   return to_set(addresses_of(best->answer));
@@ -61,7 +77,9 @@ std::vector<Row> judge(const SweepResult& sweep, const Expectation& expectation,
     row.resolver = resolver;
     row.observation.outcome = a.outcome;
     row.observation.addresses = to_set(addresses_of(a));
-    row.observation.ttl = min_ttl(a);
+    // A negative answer is cached for the SOA's minimum (RFC 2308), capped by the SOA's TTL.
+    row.observation.ttl =
+        a.records.empty() && a.soa ? std::min(a.soa->ttl, a.soa->minimum) : min_ttl(a);
     row.observation.at = sweep.started + a.latency;
     row.verdict = classify(row.observation, expectation);
     rows.push_back(std::move(row));
@@ -99,6 +117,7 @@ struct Monitor::Impl {
   std::unique_ptr<resolvers::ResolverDirectory> directory;
   std::unique_ptr<Sweeper> sweeper;
   std::map<std::string, resolvers::ResolverSpec> engine_specs;  // configured resolvers
+  std::optional<resolvers::ResolverSpec> bootstrap;             // the one in the engine
   std::map<std::string, Track> tracks;                          // by "name/qtype"
   std::map<std::string, Restored> restored;
   uint64_t next_generation = 1;
@@ -221,10 +240,20 @@ void Monitor::Impl::on_result(const std::string& key, uint64_t generation, Sweep
       set_expected(key, t, *e, now);
       t.warned_unknown = false;
     } else if (!t.warned_unknown) {
-      spdlog::warn(
-          "{} {}: expected answer unknown: no authoritative server answered{}", t.cfg.name,
-          config::to_string(t.cfg.type),
-          result.authoritative_error.empty() ? "" : " (" + result.authoritative_error + ")");
+      const auto cname =
+          std::find_if(result.authoritative.begin(), result.authoritative.end(),
+                       [](const AuthoritativeAnswer& a) { return !a.answer.cname_chain.empty(); });
+      if (cname != result.authoritative.end()) {
+        spdlog::warn(
+            "{} {}: expected answer unknown: the zone's servers say it is a CNAME to {}; "
+            "watch that name, or give the expected addresses in the config",
+            t.cfg.name, config::to_string(t.cfg.type), cname->answer.cname_chain.back());
+      } else {
+        spdlog::warn(
+            "{} {}: expected answer unknown: no authoritative server answered{}", t.cfg.name,
+            config::to_string(t.cfg.type),
+            result.authoritative_error.empty() ? "" : " (" + result.authoritative_error + ")");
+      }
       t.warned_unknown = true;
     }
   }
@@ -369,8 +398,16 @@ void Monitor::configure(const config::Config& config, const resolvers::ResolverD
     if (auto ok = m.engine.add_resolver(spec); !ok) spdlog::error("{}", ok.error().message);
   }
   m.engine_specs = std::move(specs);
+  // The bootstrap resolver's queries are counted too: it gets its info series.
+  infos.push_back({options.bootstrap.id, options.bootstrap.endpoint(), "", "bootstrap",
+                   to_string(options.bootstrap.transport)});
   if (m.observer != nullptr) m.observer->monitor_configured(infos, names);
 
+  // A changed bootstrap resolver (or one fixed by a reload) replaces the old channel.
+  if (m.bootstrap && !(*m.bootstrap == options.bootstrap)) {
+    m.engine.remove_resolver(options.bootstrap.id);
+  }
+  m.bootstrap = options.bootstrap;
   m.sweeper = std::make_unique<Sweeper>(m.engine, m.clock, *m.directory, options.bootstrap,
                                         options.authoritative_port, m.observer);
   const WallTime now = m.clock.wall_now();

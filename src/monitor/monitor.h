@@ -68,7 +68,8 @@ class Monitor {
 };
 
 /// What a sweep says the expected answer is, by the zone's authoritative servers: the answer
-/// of the server with the highest SOA serial among those that answered. nullopt when none did.
+/// of the server with the newest SOA serial (RFC 1982) among those that answered with the AA
+/// flag. nullopt when none did, or when the name is a CNAME out of the zone.
 std::optional<AddressSet> expected_from_authoritative(const struct SweepResult& sweep);
 
 /// The rows of a sweep judged against `expectation` (resolvers first, then authoritative

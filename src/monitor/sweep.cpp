@@ -64,7 +64,22 @@ struct Sweeper::Impl : std::enable_shared_from_this<Sweeper::Impl> {
   void find_zone(const std::string& name, std::function<void(const ZoneInfo*, std::string)> then);
   void lookup_zone(const std::string& name);
   void zone_found(const std::string& name, const ZoneInfo* zone, const std::string& error);
+  /// Closes the channels (and metric series) of servers no zone lists any more.
+  void forget_unused(const std::vector<AuthServer>& candidates);
 };
+
+void Sweeper::Impl::forget_unused(const std::vector<AuthServer>& candidates) {
+  for (const AuthServer& s : candidates) {
+    const bool used = std::any_of(zones.begin(), zones.end(), [&](const auto& z) {
+      return std::any_of(z.second.servers.begin(), z.second.servers.end(),
+                         [&](const AuthServer& x) { return x.id == s.id; });
+    });
+    if (used) continue;
+    servers.erase(s.id);
+    engine.remove_resolver(s.id);
+    if (observer != nullptr) observer->resolver_removed(s.id);
+  }
+}
 
 void Sweeper::Impl::find_zone(const std::string& name,
                               std::function<void(const ZoneInfo*, std::string)> then) {
@@ -159,7 +174,9 @@ void Sweeper::Impl::lookup_zone(const std::string& name) {
                   }
                   info->found_at = self3->clock.steady_now();
                   auto& slot = self3->zones[name];
+                  const std::vector<AuthServer> before = slot.servers;
                   slot = *info;
+                  self3->forget_unused(before);
                   self3->zone_found(name, &slot, "");
                 });
           }

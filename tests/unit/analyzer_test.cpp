@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "monitor/monitor.h"
+#include "monitor/sweep.h"
+
 namespace ddnswatch::monitor {
 namespace {
 
@@ -96,7 +99,12 @@ Row row(const std::string& resolver, Verdict verdict, AddressSet addresses = {},
   Row r;
   r.resolver = resolver;
   r.verdict = verdict;
-  r.observation = Observation{Outcome::kNoError, std::move(addresses), ttl, at};
+  // The outcome a resolver gives for such a verdict.
+  const Outcome outcome = verdict == Verdict::kNxDomain ? Outcome::kNxDomain
+                          : verdict == Verdict::kEmpty  ? Outcome::kNoData
+                          : verdict == Verdict::kError  ? Outcome::kServFail
+                                                        : Outcome::kNoError;
+  r.observation = Observation{outcome, std::move(addresses), ttl, at};
   return r;
 }
 
@@ -149,6 +157,15 @@ TEST(SummarizeTest, NobodyAnswered) {
   EXPECT_DOUBLE_EQ(s.propagation_ratio, 0.0);
   EXPECT_EQ(s.answer_groups, 0);
   EXPECT_FALSE(s.split_brain);
+}
+
+TEST(SummarizeTest, AGroupIsTheAnswerNotTheVerdict) {
+  // A stale NXDOMAIN (the name did not exist before) and a current one are the same answer.
+  Row stale_nx = row("a", Verdict::kStale);
+  stale_nx.observation.outcome = Outcome::kNxDomain;
+  auto s =
+      summarize({stale_nx, row("b", Verdict::kNxDomain), row("c", Verdict::kMatch, kNew)}, kT0);
+  EXPECT_EQ(s.answer_groups, 2);
 }
 
 TEST(SummarizeTest, EmptyAndNxdomainAreDifferentAnswers) {
@@ -252,6 +269,62 @@ TEST(DiffTest, GoingStaleIsAnEvent) {
 TEST(AddressSetTest, Text) {
   EXPECT_EQ(to_string(AddressSet{}), "-");
   EXPECT_EQ(to_string(AddressSet{"192.0.2.2", "192.0.2.1"}), "192.0.2.1,192.0.2.2");
+}
+
+}  // namespace
+}  // namespace ddnswatch::monitor
+
+namespace ddnswatch::monitor {
+namespace {
+
+AuthoritativeAnswer server(const char* id, std::optional<uint32_t> serial, const char* address,
+                           bool aa = true) {
+  AuthoritativeAnswer a;
+  a.resolver = id;
+  a.serial = serial;
+  a.answer.outcome = Outcome::kNoError;
+  a.answer.authoritative = aa;
+  a.answer.records.push_back({address, 60});
+  return a;
+}
+
+std::string expected_of(std::vector<AuthoritativeAnswer> servers) {
+  SweepResult sweep;
+  sweep.authoritative = std::move(servers);
+  auto e = expected_from_authoritative(sweep);
+  return e ? to_string(*e) : "unknown";
+}
+
+TEST(ExpectedFromAuthoritativeTest, NewestSerialWins) {
+  EXPECT_EQ(expected_of({server("ns2", 90, "192.0.2.1"), server("ns1", 101, "192.0.2.99")}),
+            "192.0.2.99");
+}
+
+TEST(ExpectedFromAuthoritativeTest, SerialsCompareWithWrapAround) {
+  // RFC 1982: after 4294967295 comes 0, then 1.
+  EXPECT_EQ(expected_of({server("ns1", 4294967295u, "192.0.2.1"), server("ns2", 1, "192.0.2.2")}),
+            "192.0.2.2");
+}
+
+TEST(ExpectedFromAuthoritativeTest, AServerWithoutSerialDoesNotWinOverOneWithIt) {
+  // The primary's SOA query timed out: its answer (no serial) must not be taken as newest,
+  // nor the secondary's lose to it.
+  EXPECT_EQ(
+      expected_of({server("ns1", std::nullopt, "192.0.2.99"), server("ns2", 90, "192.0.2.1")}),
+      "192.0.2.1");
+  EXPECT_EQ(expected_of({server("ns1", std::nullopt, "192.0.2.99")}), "192.0.2.99");
+}
+
+TEST(ExpectedFromAuthoritativeTest, OnlyAuthoritativeAnswersCount) {
+  EXPECT_EQ(expected_of({server("lame", 200, "192.0.2.7", /*aa=*/false)}), "unknown");
+  auto out_of_zone = server("ns1", 100, "192.0.2.1");
+  out_of_zone.answer.records.clear();
+  out_of_zone.answer.cname_chain = {"edge.cdn.example"};
+  EXPECT_EQ(expected_of({out_of_zone}), "unknown") << "a CNAME out of the zone is not an answer";
+  auto nxdomain = server("ns1", 100, "192.0.2.1");
+  nxdomain.answer.records.clear();
+  nxdomain.answer.outcome = Outcome::kNxDomain;
+  EXPECT_EQ(expected_of({nxdomain}), "-") << "NXDOMAIN from the zone: no address expected";
 }
 
 }  // namespace

@@ -219,6 +219,10 @@ const BadConfig kBadConfigs[] = {
      R"({"resolvers": {"authoritative_port": 70000, "bootstrap": ""}})",
      {{"/resolvers/bootstrap", "must not be empty"},
       {"/resolvers/authoritative_port", "70000 is out of range; use an integer from 1 to 65535"}}},
+    {"ReservedResolverId",
+     R"({"resolvers": {"custom": [{"id": "bootstrap", "address": "192.0.2.53"}]}})",
+     {{"/resolvers/custom/0/id",
+       R"("bootstrap" is reserved for ddnswatch's own resolvers; choose another id)"}}},
     {"SyntaxErrorHasLineAndColumn",
      "{\n  \"listen\": }\n",
      {{"",
@@ -236,6 +240,15 @@ const BadConfig kBadConfigs[] = {
 
 INSTANTIATE_TEST_SUITE_P(Config, BadConfigTest, ::testing::ValuesIn(kBadConfigs),
                          [](const auto& param_info) { return param_info.param.name; });
+
+TEST(ConfigTest, ExpectedAddressesAreStoredInCanonicalForm) {
+  // Answers are printed the canonical way; "2001:DB8:0:0::1" must compare equal to them.
+  auto c = parse_config(R"({"watch": [{"name": "v6.example.com", "type": "AAAA",
+                                      "expect": ["2001:DB8:0:0::1"], "resolvers": ["google"]}]})",
+                        "/etc/ddnswatch/ddnswatch.json", env_of({}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->watch[0].expected_addresses, std::vector<std::string>{"2001:db8::1"});
+}
 
 TEST(ConfigTest, EmptyObjectGivesDefaults) {
   auto c = parse_config("{}", "/etc/ddnswatch/ddnswatch.json", env_of({}));
