@@ -94,6 +94,18 @@ struct Daemon::Impl {
       }
       return exporters::HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
     };
+    // Ready once every watched name has been checked (monitor->ready() is thread-safe).
+    r["/readyz"] = [this](const exporters::HttpRequest&) {
+      if (!monitor || !monitor->ready()) {
+        return exporters::HttpResponse{
+            503, "text/plain; charset=utf-8", "not ready: first check still running\n", {}};
+      }
+      return exporters::HttpResponse{200, "text/plain; charset=utf-8", "ready\n", {}};
+    };
+    r["/status"] = [this](const exporters::HttpRequest&) {
+      return exporters::HttpResponse{
+          200, "application/json", monitor ? monitor->status_json() : "{}", {}};
+    };
     return r;
   }
 
@@ -102,7 +114,7 @@ struct Daemon::Impl {
     o.host = l.host;
     o.port = l.port;
     auto server = exporters::HttpServer::start(o, routes());
-    if (server) spdlog::info("serving /metrics and /healthz on {}:{}", l.host, (*server)->port());
+    if (server) spdlog::info("serving /metrics, /healthz, /readyz and /status on {}:{}", l.host, (*server)->port());
     return server;
   }
 

@@ -57,6 +57,7 @@ struct Row {
   /// Time from the expected change to this resolver's first match; while it does not match
   /// yet, the time elapsed so far. Unset while the expectation is unknown.
   std::optional<Duration> lag;
+  std::chrono::microseconds latency{0};  // the query's round trip, for reports
 };
 
 struct NameSummary {

@@ -4,7 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <deque>
 #include <map>
+#include <mutex>
 
 #include "monitor/sweep.h"
 
@@ -82,6 +85,7 @@ std::vector<Row> judge(const SweepResult& sweep, const Expectation& expectation,
         a.records.empty() && a.soa ? std::min(a.soa->ttl, a.soa->minimum) : min_ttl(a);
     row.observation.at = sweep.started + a.latency;
     row.verdict = classify(row.observation, expectation);
+    row.latency = a.latency;
     rows.push_back(std::move(row));
   };
   for (const auto& [resolver, answer] : sweep.answers) add(resolver.spec.id, answer);
@@ -121,6 +125,12 @@ struct Monitor::Impl {
   std::map<std::string, Track> tracks;                          // by "name/qtype"
   std::map<std::string, Restored> restored;
   uint64_t next_generation = 1;
+  std::deque<nlohmann::json> recent_events;  // newest last, at most kRecentEvents
+  std::atomic<bool> is_ready{false};
+  mutable std::mutex status_mutex;
+  std::string status;  // the last published /status document
+
+  static constexpr size_t kRecentEvents = 50;
 
   Impl(EventLoop& l, resolvers::DnsEngine& e, const Clock& c, MonitorObserver* o, PersistFn p,
        EventFn ev)
@@ -131,6 +141,7 @@ struct Monitor::Impl {
   void set_expected(const std::string& key, Track& t, const AddressSet& expected, WallTime now);
   void emit(const Track& t, const Event& e);
   void save();
+  void publish();
 };
 
 void Monitor::Impl::emit(const Track& t, const Event& e) {
@@ -148,6 +159,68 @@ void Monitor::Impl::emit(const Track& t, const Event& e) {
                    e.detail.empty() ? "" : " (answer " + e.detail + ")");
   }
   if (on_event) on_event({t.cfg.name, qtype, e});
+  recent_events.push_back({{"time", format_utc(clock.wall_now())},
+                           {"name", t.cfg.name},
+                           {"qtype", qtype},
+                           {"event", to_string(e.kind)},
+                           {"resolver", e.resolver},
+                           {"detail", e.detail}});
+  if (recent_events.size() > kRecentEvents) recent_events.pop_front();
+}
+
+void Monitor::Impl::publish() {
+  using nlohmann::json;
+  json names = json::array();
+  bool all_checked = true;
+  for (const auto& [key, t] : tracks) {
+    if (t.checks == 0) all_checked = false;
+    json entry = {
+        {"name", t.cfg.name},
+        {"qtype", config::to_string(t.cfg.type)},
+        {"expect", t.cfg.expect == config::WatchConfig::Expect::kFixed    ? "fixed"
+                   : t.cfg.expect == config::WatchConfig::Expect::kRecord ? "record"
+                                                                          : "authoritative"},
+        {"checks", t.checks},
+        {"expected", nullptr},
+        {"resolvers", json::array()}};
+    if (t.expectation.known) {
+      json history = json::array();
+      for (const auto& h : t.expectation.history) history.push_back(set_json(h));
+      entry["expected"] = set_json(t.expectation.current);
+      entry["expected_changed_at"] = format_utc(t.expectation.changed_at);
+      entry["history"] = history;
+    }
+    if (t.has_state) {
+      const NameSummary& s = t.state.summary;
+      entry["summary"] = {{"answer_groups", s.answer_groups},
+                          {"split_brain", s.split_brain},
+                          {"propagation_ratio", s.propagation_ratio},
+                          {"eta_seconds", std::chrono::duration<double>(s.eta).count()},
+                          {"converged", s.converged},
+                          {"change_pending", t.state.change_pending}};
+      for (const Row& r : t.state.rows) {
+        json row = {{"resolver", r.resolver},
+                    {"verdict", to_string(r.verdict)},
+                    {"outcome", resolvers::to_string(r.observation.outcome)},
+                    {"answer", set_json(r.observation.addresses)},
+                    {"ttl", r.observation.ttl},
+                    {"latency_ms", std::chrono::duration<double, std::milli>(r.latency).count()},
+                    {"lag_seconds", nullptr}};
+        if (r.lag) row["lag_seconds"] = std::chrono::duration<double>(*r.lag).count();
+        entry["resolvers"].push_back(std::move(row));
+      }
+    }
+    names.push_back(std::move(entry));
+  }
+  json doc = {{"names", names},
+              {"events", json(std::vector<json>(recent_events.begin(), recent_events.end()))},
+              {"records", json::array()}};
+  std::string text = doc.dump(2);
+  {
+    std::lock_guard<std::mutex> lock(status_mutex);
+    status = std::move(text);
+  }
+  if (all_checked) is_ready = true;
 }
 
 void Monitor::Impl::save() {
@@ -259,6 +332,7 @@ void Monitor::Impl::on_result(const std::string& key, uint64_t generation, Sweep
   }
   if (observer != nullptr) observer->cycle_done(result.duration, now);
   if (!t.expectation.known) {
+    publish();
     t.timer->start(std::min(t.cfg.interval, t.cfg.fast_interval));
     return;
   }
@@ -306,6 +380,7 @@ void Monitor::Impl::on_result(const std::string& key, uint64_t generation, Sweep
     report.expected_change_unix_seconds = to_unix_seconds(t.expectation.changed_at);
     observer->name_checked(report);
   }
+  publish();
   const Duration delay = t.state.change_pending
                              ? next_check(t.state.summary, t.expectation.changed_at, now,
                                           t.cfg.interval, t.cfg.fast_interval)
@@ -422,7 +497,15 @@ void Monitor::configure(const config::Config& config, const resolvers::ResolverD
     }
     t.timer->start(Duration::zero());
   }
+  m.publish();
 }
+
+std::string Monitor::status_json() const {
+  std::lock_guard<std::mutex> lock(impl_->status_mutex);
+  return impl_->status;
+}
+
+bool Monitor::ready() const { return impl_->is_ready; }
 
 std::vector<Monitor::NameView> Monitor::snapshot() const {
   std::vector<NameView> out;

@@ -62,6 +62,13 @@ class Monitor {
   };
   std::vector<NameView> snapshot() const;
 
+  /// Any thread: the state of every watched name and the last events, as the JSON document of
+  /// /status (no secrets: names, addresses, verdicts, timings).
+  std::string status_json() const;
+  /// Any thread: true once every watched name has been checked at least once since start
+  /// (at once when nothing is watched); it stays true across reloads.
+  bool ready() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

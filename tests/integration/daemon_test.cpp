@@ -62,6 +62,18 @@ class DaemonTest : public ::testing::Test {
   std::filesystem::path config_;
 };
 
+TEST_F(DaemonTest, ReadyAtOnceWithNothingToWatchAndStatusIsJson) {
+  auto daemon = start();
+  EXPECT_EQ(testing::http_get(url("/readyz")).body, "ready\n");
+  auto r = testing::http_get(url("/status"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  auto doc = nlohmann::json::parse(r.body);
+  EXPECT_EQ(doc["names"], nlohmann::json::array());
+  EXPECT_EQ(doc["events"], nlohmann::json::array());
+  EXPECT_EQ(doc["records"], nlohmann::json::array());
+}
+
 TEST_F(DaemonTest, MetricsPassPromtoolAndCarryTheDocumentedSeries) {
   auto daemon = start();
   auto r = testing::http_get(url("/metrics"));

@@ -237,6 +237,15 @@ TEST_F(MonitorTest, RecordChangePropagatesCacheByCacheAsTheirTtlsSay) {
       {"/bin/sh", "-c", "promtool check metrics < '" + scraped.string() + "'"}, dir_.path());
   EXPECT_EQ(lint.out + lint.err, "");
 
+  // /status keeps the last events.
+  const json status = json::parse(testing::http_get(url("/status")).body);
+  std::set<std::string> events;
+  for (const auto& e : status["events"]) {
+    events.insert(e["event"].get<std::string>() + ":" + e["resolver"].get<std::string>());
+  }
+  EXPECT_TRUE(events.count("split_brain_began:")) << status["events"].dump();
+  EXPECT_TRUE(events.count("resolver_match:slow30")) << status["events"].dump();
+
   // The events were logged once each, as they happened.
   daemon->signal(SIGTERM);
   ASSERT_TRUE(daemon->wait(seconds(5)));
@@ -275,6 +284,26 @@ TEST_F(MonitorTest, AuthoritativeServersAndTheirSerials) {
   EXPECT_EQ(value(m, "ddnswatch_resolver_info",
                   {{"resolver", "auth:ns2.ddnswatch.test"}, {"geo", "authoritative"}}),
             1);
+
+  // Ready after the first check; /status tells the same story as the metrics.
+  EXPECT_EQ(testing::http_get(url("/readyz")).status, 200);
+  auto status = testing::http_get(url("/status"));
+  ASSERT_EQ(status.status, 200);
+  EXPECT_EQ(status.headers["content-type"], "application/json");
+  const json doc = json::parse(status.body);
+  ASSERT_EQ(doc["names"].size(), 1u);
+  const json& entry = doc["names"][0];
+  EXPECT_EQ(entry["name"], name);
+  EXPECT_EQ(entry["expect"], "authoritative");
+  EXPECT_EQ(entry["expected"], json({"192.0.2.1"}));
+  std::map<std::string, std::string> verdicts;
+  for (const auto& r : entry["resolvers"]) {
+    verdicts[r["resolver"].get<std::string>()] = r["verdict"].get<std::string>();
+    EXPECT_EQ(r["answer"], json({"192.0.2.1"}));
+    EXPECT_GE(r["latency_ms"].get<double>(), 0);
+  }
+  EXPECT_EQ(verdicts["auth:ns1.ddnswatch.test"], "match");
+  EXPECT_EQ(verdicts["auth:ns2.ddnswatch.test"], "match");
 
   const double serial = value(m, "ddnswatch_authoritative_serial", ns1);
   ASSERT_TRUE(lab_->update(name, "A", "192.0.2.77")) << lab_->last_error();
