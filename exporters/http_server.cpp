@@ -15,6 +15,8 @@
 #include <exception>
 #include <thread>
 
+#include "exporters/gzip.h"
+
 namespace ddnswatch::exporters {
 namespace {
 
@@ -60,7 +62,19 @@ HttpRequest to_request(mg_connection* conn) {
   return req;
 }
 
-void send(mg_connection* conn, const HttpRequest& req, const HttpResponse& resp) {
+// Bodies smaller than this are sent as they are: compressing them saves nothing.
+constexpr size_t kGzipMinimum = 1024;
+
+void send(mg_connection* conn, const HttpRequest& req, HttpResponse resp) {
+  auto accept = req.headers.find("accept-encoding");
+  if (resp.body.size() >= kGzipMinimum && accept != req.headers.end() &&
+      accepts_gzip(accept->second)) {
+    if (auto packed = gzip_compress(resp.body)) {
+      resp.body = std::move(*packed);
+      resp.headers.emplace_back("Content-Encoding", "gzip");
+    }
+  }
+  resp.headers.emplace_back("Vary", "Accept-Encoding");
   std::string head = fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
       resp.status, reason_phrase(resp.status), resp.content_type, resp.body.size());
@@ -89,8 +103,9 @@ int dispatch(mg_connection* conn, void* data) noexcept {
     spdlog::error("HTTP handler for {} failed: {}", req.path, e.what());
     resp = HttpResponse{500, "text/plain; charset=utf-8", "internal error\n", {}};
   }
-  send(conn, req, resp);
-  return static_cast<int>(resp.status);
+  const int status = resp.status;
+  send(conn, req, std::move(resp));
+  return status;
 }
 
 }  // namespace

@@ -114,7 +114,9 @@ struct Daemon::Impl {
     o.host = l.host;
     o.port = l.port;
     auto server = exporters::HttpServer::start(o, routes());
-    if (server) spdlog::info("serving /metrics, /healthz, /readyz and /status on {}:{}", l.host, (*server)->port());
+    if (server)
+      spdlog::info("serving /metrics, /healthz, /readyz and /status on {}:{}", l.host,
+                   (*server)->port());
     return server;
   }
 

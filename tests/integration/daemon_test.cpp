@@ -83,6 +83,12 @@ TEST_F(DaemonTest, MetricsPassPromtoolAndCarryTheDocumentedSeries) {
   EXPECT_THAT(r.body, HasSubstr("\nddnswatch_config_last_reload_successful 1\n"));
   EXPECT_THAT(r.body, HasSubstr("\nddnswatch_config_last_reload_success_timestamp_seconds "));
 
+  // Prometheus sends Accept-Encoding: gzip; the body is the same text, compressed.
+  auto zipped = testing::http_get(url("/metrics"), seconds(5), /*gzip=*/true);
+  EXPECT_EQ(zipped.headers["content-encoding"], "gzip");
+  EXPECT_EQ(zipped.body, r.body);
+  EXPECT_EQ(r.headers.count("content-encoding"), 0u) << "not compressed unless asked";
+
   auto scraped = dir_.write("scrape.txt", r.body);
   auto lint = testing::run_command(
       {"/bin/sh", "-c", "promtool check metrics < '" + scraped.string() + "'"}, dir_.path());

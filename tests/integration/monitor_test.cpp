@@ -231,6 +231,12 @@ TEST_F(MonitorTest, RecordChangePropagatesCacheByCacheAsTheirTtlsSay) {
                   {{"zone", "ddnswatch.test"}, {"nameserver", "ns1.ddnswatch.test"}}),
             101);
 
+  // Prometheus asks for gzip: the same text comes back compressed.
+  auto zipped = testing::http_get(url("/metrics"), seconds(5), /*gzip=*/true);
+  EXPECT_EQ(zipped.headers["content-encoding"], "gzip");
+  EXPECT_LT(std::stoul(zipped.headers["content-length"]) * 4, zipped.body.size());
+  EXPECT_EQ(testing::http_get(url("/metrics")).headers.count("content-encoding"), 0u);
+
   // The whole scrape still passes Prometheus's linter.
   auto scraped = dir_.write("scrape.txt", m);
   auto lint = testing::run_command(

@@ -31,7 +31,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout) {
+HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout, bool gzip) {
   HttpResult result;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
@@ -41,6 +41,7 @@ HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout) {
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &result.body);
   curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &result.headers);
+  if (gzip) curl_easy_setopt(curl.get(), CURLOPT_ACCEPT_ENCODING, "gzip");
   CURLcode rc = curl_easy_perform(curl.get());
   if (rc != CURLE_OK) {
     result.error = curl_easy_strerror(rc);

@@ -14,7 +14,9 @@ struct HttpResult {
   std::string error;
 };
 
+/// With `gzip`, asks for a gzip body (Accept-Encoding: gzip) and decodes it; the headers
+/// still say how it came (content-encoding).
 HttpResult http_get(const std::string& url,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                    std::chrono::milliseconds timeout = std::chrono::seconds(5), bool gzip = false);
 
 }  // namespace ddnswatch::testing
