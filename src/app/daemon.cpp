@@ -14,6 +14,7 @@
 #include "core/state_store.h"
 #include "exporters/http_server.h"
 #include "exporters/metrics.h"
+#include "exporters/status_page.h"
 #include "monitor/monitor.h"
 #include "resolvers/directory.h"
 #include "resolvers/dns_engine.h"
@@ -101,6 +102,10 @@ struct Daemon::Impl {
             503, "text/plain; charset=utf-8", "not ready: first check still running\n", {}};
       }
       return exporters::HttpResponse{200, "text/plain; charset=utf-8", "ready\n", {}};
+    };
+    r["/"] = [](const exporters::HttpRequest&) {
+      return exporters::HttpResponse{200, "text/html; charset=utf-8",
+                                     exporters::status_page_html(), {}};
     };
     r["/status"] = [this](const exporters::HttpRequest&) {
       return exporters::HttpResponse{
