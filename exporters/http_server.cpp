@@ -45,7 +45,41 @@ const char* reason_phrase(int status) {
 
 struct Route {
   HttpHandler handler;
+  std::string expected_authorization;  // "Basic base64(user:password)"; empty: open
 };
+
+std::string base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
+            kAlphabet[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    const unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+// Compares in time that depends only on the lengths, not on where the first difference is.
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
 
 HttpRequest to_request(mg_connection* conn) {
   const mg_request_info* info = mg_get_request_info(conn);
@@ -91,7 +125,14 @@ int dispatch(mg_connection* conn, void* data) noexcept {
   HttpRequest req = to_request(conn);
   HttpResponse resp;
   try {
-    if (req.method != "GET" && req.method != "HEAD") {
+    auto auth = req.headers.find("authorization");
+    if (!route->expected_authorization.empty() &&
+        (auth == req.headers.end() || !same_secret(auth->second, route->expected_authorization))) {
+      resp = HttpResponse{401,
+                          "text/plain; charset=utf-8",
+                          "authentication required\n",
+                          {{"WWW-Authenticate", "Basic realm=\"ddnswatch\", charset=\"UTF-8\""}}};
+    } else if (req.method != "GET" && req.method != "HEAD") {
       resp = HttpResponse{405,
                           "text/plain; charset=utf-8",
                           "only GET and HEAD are allowed\n",
@@ -161,7 +202,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
                                   address));
   }
   auto impl = std::make_unique<Impl>();
-  for (auto& [path, handler] : routes) impl->routes[path] = Route{std::move(handler)};
+  std::string authorization;
+  if (options.basic_auth) {
+    authorization = "Basic " + base64(options.basic_auth->first + ":" + options.basic_auth->second);
+  }
+  for (auto& [path, handler] : routes) {
+    const bool open = std::find(options.open_paths.begin(), options.open_paths.end(), path) !=
+                      options.open_paths.end();
+    impl->routes[path] = Route{std::move(handler), open ? std::string() : authorization};
+  }
 
   const std::string listening = address;
   const std::string threads = std::to_string(std::max(1, options.threads));

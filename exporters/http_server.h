@@ -35,6 +35,9 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";  // an IPv4 literal
   uint16_t port = 9877;            // 0: any free port; port() tells which
   int threads = 4;
+  /// When set, every path except `open_paths` needs these HTTP basic auth credentials.
+  std::optional<std::pair<std::string, std::string>> basic_auth;  // username, password
+  std::vector<std::string> open_paths = {"/healthz", "/readyz"};
 };
 
 /// Serves until destroyed. Construction and destruction on one thread; handlers on workers.

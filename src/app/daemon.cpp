@@ -104,8 +104,8 @@ struct Daemon::Impl {
       return exporters::HttpResponse{200, "text/plain; charset=utf-8", "ready\n", {}};
     };
     r["/"] = [](const exporters::HttpRequest&) {
-      return exporters::HttpResponse{200, "text/html; charset=utf-8",
-                                     exporters::status_page_html(), {}};
+      return exporters::HttpResponse{
+          200, "text/html; charset=utf-8", exporters::status_page_html(), {}};
     };
     r["/status"] = [this](const exporters::HttpRequest&) {
       return exporters::HttpResponse{
@@ -114,10 +114,14 @@ struct Daemon::Impl {
     return r;
   }
 
-  Result<std::unique_ptr<exporters::HttpServer>> start_http(const config::ListenAddress& l) {
+  Result<std::unique_ptr<exporters::HttpServer>> start_http(const config::Config& c) {
+    const config::ListenAddress& l = c.listen;
     exporters::HttpServerOptions o;
     o.host = l.host;
     o.port = l.port;
+    if (c.web.basic_auth) {
+      o.basic_auth = {c.web.basic_auth->username, c.web.basic_auth->password.reveal()};
+    }
     auto server = exporters::HttpServer::start(o, routes());
     if (server)
       spdlog::info("serving /metrics, /healthz, /readyz and /status on {}:{}", l.host,
@@ -192,13 +196,19 @@ struct Daemon::Impl {
       return;
     }
     config::Config next = std::move(*loaded);
-    if (next.listen.to_string() != cfg.listen.to_string()) {
+    auto credentials = [](const config::Config& c) {
+      return c.web.basic_auth
+                 ? c.web.basic_auth->username + ":" + c.web.basic_auth->password.reveal()
+                 : std::string();
+    };
+    if (next.listen.to_string() != cfg.listen.to_string() ||
+        credentials(next) != credentials(cfg)) {
       // Stop the old listener first: the new address may share its port.
       http.reset();
-      auto server = start_http(next.listen);
+      auto server = start_http(next);
       if (!server) {
         spdlog::error("config reload rejected: {}", server.error().message);
-        if (auto old = start_http(cfg.listen)) {
+        if (auto old = start_http(cfg)) {
           http = std::move(*old);
         } else {
           spdlog::critical("cannot listen on the previous address either: {}", old.error().message);
@@ -255,7 +265,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, con
       });
   if (impl->state_data.contains("monitor")) impl->monitor->restore(impl->state_data["monitor"]);
   impl->configure_monitor(impl->cfg);
-  auto server = impl->start_http(impl->cfg.listen);
+  auto server = impl->start_http(impl->cfg);
   if (!server) return tl::unexpected(server.error());
   impl->http = std::move(*server);
   impl->metrics.config_loaded(true, clock.wall_now());

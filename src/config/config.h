@@ -135,6 +135,16 @@ struct WebhookConfig {
   std::map<std::string, Secret> headers;
 };
 
+struct BasicAuthConfig {
+  std::string username;
+  Secret password;
+};
+
+/// The HTTP endpoint's protection. /healthz and /readyz stay open for liveness probes.
+struct WebConfig {
+  std::optional<BasicAuthConfig> basic_auth;
+};
+
 struct NotifyConfig {
   std::vector<WebhookConfig> webhooks;
   std::optional<std::string> alertmanager;  // base URL
@@ -150,6 +160,7 @@ struct Config {
   ResolversConfig resolvers;
   std::vector<WatchConfig> watch;
   NotifyConfig notify;
+  WebConfig web;
 };
 
 }  // namespace ddnswatch::config

@@ -932,6 +932,24 @@ NotifyConfig read_notify(Context& ctx, const json* j, const std::string& path) {
   return n;
 }
 
+WebConfig read_web(Context& ctx, const json* j, const std::string& path) {
+  WebConfig w;
+  Object o(ctx, j, path, {"basic_auth"});
+  if (!o.ok() || !o.has("basic_auth")) return w;
+  Object b(ctx, o.get("basic_auth"), o.at("basic_auth"), {"username", "password", "password_file"});
+  if (!b.ok()) return w;
+  auto user = b.non_empty_string("username", Need::kRequired);
+  if (user && user->find(':') != std::string::npos) {
+    ctx.error(b.at("username"),
+              "must not contain ':' (HTTP basic auth separates it from the "
+              "password with one)");
+    user.reset();
+  }
+  auto password = b.secret("password");
+  if (user && password) w.basic_auth = BasicAuthConfig{*user, *password};
+  return w;
+}
+
 // Checks that need more than one section.
 void cross_check(Context& ctx, const Config& c) {
   std::map<std::string, size_t> record_index;
@@ -971,7 +989,7 @@ Config read_root(Context& ctx, const json& doc, const fs::path& source) {
   c.source = source;
   Object root(ctx, &doc, "",
               {"$schema", "listen", "state_dir", "log", "detect", "records", "resolvers", "watch",
-               "notify"});
+               "notify", "web"});
   if (!root.ok()) return c;
   if (auto l = read_listen(ctx, root)) c.listen = *l;
   if (auto s = root.non_empty_string("state_dir")) c.state_dir = ctx.resolve(*s);
@@ -991,6 +1009,7 @@ Config read_root(Context& ctx, const json& doc, const fs::path& source) {
     return read_watch(ctx, e, p);
   });
   if (root.has("notify")) c.notify = read_notify(ctx, root.get("notify"), root.at("notify"));
+  if (root.has("web")) c.web = read_web(ctx, root.get("web"), root.at("web"));
   if (ctx.errors.empty()) cross_check(ctx, c);
   return c;
 }

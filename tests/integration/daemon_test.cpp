@@ -62,6 +62,35 @@ class DaemonTest : public ::testing::Test {
   std::filesystem::path config_;
 };
 
+TEST_F(DaemonTest, BasicAuthProtectsEverythingButTheProbes) {
+  dir_.write("web.password", "s3cret-pass\n");
+  config_ = dir_.write(
+      "ddnswatch.json",
+      nlohmann::json{
+          {"listen", "127.0.0.1:" + std::to_string(port_)},
+          {"state_dir", (dir_.path() / "state").string()},
+          {"web",
+           {{"basic_auth", {{"username", "prometheus"}, {"password_file", "web.password"}}}}}}
+          .dump());
+  testing::Process daemon({DDNSWATCH_BINARY, "run", "--config", config_.string()}, dir_.path());
+  ASSERT_TRUE(testing::wait_until([&] { return testing::http_get(url("/healthz")).status == 200; },
+                                  seconds(10)))
+      << daemon.err();
+  EXPECT_EQ(testing::http_get(url("/readyz")).status, 200) << "liveness probes stay open";
+  for (const char* path : {"/metrics", "/status", "/"}) {
+    auto anonymous = testing::http_get(url(path));
+    EXPECT_EQ(anonymous.status, 401) << path;
+    EXPECT_EQ(anonymous.headers["www-authenticate"],
+              "Basic realm=\"ddnswatch\", charset=\"UTF-8\"");
+    EXPECT_EQ(testing::http_get(url(path), seconds(5), false, "prometheus:wrong").status, 401);
+    EXPECT_EQ(testing::http_get(url(path), seconds(5), false, "prometheus:s3cret-pass").status, 200)
+        << path;
+  }
+  daemon.signal(SIGTERM);
+  ASSERT_TRUE(daemon.wait(seconds(5)));
+  EXPECT_THAT(daemon.err(), Not(HasSubstr("s3cret-pass"))) << "secrets never reach the log";
+}
+
 TEST_F(DaemonTest, ReadyAtOnceWithNothingToWatchAndStatusIsJson) {
   auto daemon = start();
   EXPECT_EQ(testing::http_get(url("/readyz")).body, "ready\n");

@@ -31,7 +31,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout, bool gzip) {
+HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout, bool gzip,
+                    const std::string& user_password) {
   HttpResult result;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
@@ -42,6 +43,10 @@ HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout, b
   curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &result.headers);
   if (gzip) curl_easy_setopt(curl.get(), CURLOPT_ACCEPT_ENCODING, "gzip");
+  if (!user_password.empty()) {
+    curl_easy_setopt(curl.get(), CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    curl_easy_setopt(curl.get(), CURLOPT_USERPWD, user_password.c_str());
+  }
   CURLcode rc = curl_easy_perform(curl.get());
   if (rc != CURLE_OK) {
     result.error = curl_easy_strerror(rc);

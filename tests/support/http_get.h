@@ -15,8 +15,10 @@ struct HttpResult {
 };
 
 /// With `gzip`, asks for a gzip body (Accept-Encoding: gzip) and decodes it; the headers
-/// still say how it came (content-encoding).
+/// still say how it came (content-encoding). `user_password` ("user:password") sends HTTP
+/// basic auth.
 HttpResult http_get(const std::string& url,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(5), bool gzip = false);
+                    std::chrono::milliseconds timeout = std::chrono::seconds(5), bool gzip = false,
+                    const std::string& user_password = "");
 
 }  // namespace ddnswatch::testing
