@@ -291,6 +291,20 @@ TEST_F(MonitorTest, AuthoritativeServersAndTheirSerials) {
                   {{"resolver", "auth:ns2.ddnswatch.test"}, {"geo", "authoritative"}}),
             1);
 
+  // Every family of the catalog (DESIGN.md section 5, the parts that exist so far) is there.
+  for (const char* family :
+       {"ddnswatch_build_info", "ddnswatch_config_last_reload_successful",
+        "ddnswatch_config_last_reload_success_timestamp_seconds", "ddnswatch_resolver_info",
+        "ddnswatch_dns_query_duration_seconds", "ddnswatch_dns_queries_total",
+        "ddnswatch_dns_answer_state", "ddnswatch_dns_answer_ttl_seconds",
+        "ddnswatch_dns_answer_groups", "ddnswatch_split_brain", "ddnswatch_propagation_ratio",
+        "ddnswatch_propagation_lag_seconds", "ddnswatch_propagation_eta_seconds",
+        "ddnswatch_expected_change_timestamp_seconds", "ddnswatch_authoritative_serial",
+        "ddnswatch_monitor_cycle_duration_seconds",
+        "ddnswatch_monitor_last_cycle_timestamp_seconds"}) {
+    EXPECT_THAT(m, HasSubstr(std::string("\n# TYPE ") + family + " ")) << family;
+  }
+
   // Ready after the first check; /status tells the same story as the metrics.
   EXPECT_EQ(testing::http_get(url("/readyz")).status, 200);
   auto status = testing::http_get(url("/status"));
