@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev zlib1g-dev
   # test tools: promtool, the JSON Schema validator, an HTTP client
   prometheus python3 python3-jsonschema curl
+  # the status page test renders / in a headless browser
+  chromium
   # the DNS lab of the integration tests (tests/lab/lab.sh): BIND, dig and nsupdate, unbound
   bind9 bind9-dnsutils unbound
   # benchmarks (bench/): an authoritative server and the reference load generator
