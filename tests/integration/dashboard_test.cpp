@@ -156,7 +156,7 @@ TEST(DashboardJsonTest, IsImportableAndUsesTheDatasourceVariable) {
   }
 }
 
-class DashboardTest : public testing::LabFixture {
+class DashboardTest : public testing::LabDaemonFixture {
  protected:
   std::string prometheus_api(const std::string& path_and_query) const {
     return "http://127.0.0.1:" + std::to_string(prometheus_port_) + "/api/v1/" + path_and_query;
@@ -168,8 +168,6 @@ class DashboardTest : public testing::LabFixture {
     return doc.is_object() ? doc : json::object();
   }
 
-  testing::TempDir dir_;
-  uint16_t daemon_port_ = testing::free_port();
   uint16_t prometheus_port_ = testing::free_port();
 };
 
@@ -196,7 +194,7 @@ TEST_F(DashboardTest, AlertRulesLoadAndEveryDashboardQueryEvaluatesInPrometheus)
       "  - job_name: ddnswatch\n"
       "    static_configs:\n"
       "      - targets: [\"127.0.0.1:" +
-      std::to_string(daemon_port_) + "\"]\n";
+      std::to_string(port_) + "\"]\n";
   const auto prometheus_config = dir_.write("prometheus.yml", prometheus_yml);
   std::filesystem::create_directories(dir_.path() / "tsdb");
   testing::Process prom({prometheus.string(), "--config.file=" + prometheus_config.string(),
@@ -205,24 +203,13 @@ TEST_F(DashboardTest, AlertRulesLoadAndEveryDashboardQueryEvaluatesInPrometheus)
                          "--web.enable-lifecycle"},
                         dir_.path());
 
-  const json config = {
-      {"listen", "127.0.0.1:" + std::to_string(daemon_port_)},
-      {"state_dir", (dir_.path() / "state").string()},
-      {"resolvers", lab_->resolvers_section()},
-      {"watch", json::array({{{"name", "host8.ddnswatch.test"},
-                              {"type", "A"},
-                              {"expect", "authoritative"},
-                              {"resolvers", {"fast", "split", "servfail", "authoritative"}},
-                              {"interval", "1s"}}})}};
-  const auto config_path = dir_.write("ddnswatch.json", config.dump(2));
-  testing::Process daemon({DDNSWATCH_BINARY, "run", "--config", config_path.string()}, dir_.path());
-  ASSERT_TRUE(testing::wait_until(
-      [&] {
-        return testing::http_get("http://127.0.0.1:" + std::to_string(daemon_port_) + "/healthz")
-                   .status == 200;
-      },
-      seconds(10)))
-      << daemon.err();
+  auto daemon =
+      start(config(json::array({{{"name", "host8.ddnswatch.test"},
+                                 {"type", "A"},
+                                 {"expect", "authoritative"},
+                                 {"resolvers", {"fast", "split", "servfail", "authoritative"}},
+                                 {"interval", "1s"}}})));
+  ASSERT_FALSE(HasFailure()) << "the daemon did not come up";
 
   json targets;
   ASSERT_TRUE(testing::wait_until(
@@ -319,9 +306,9 @@ TEST_F(DashboardTest, AlertRulesLoadAndEveryDashboardQueryEvaluatesInPrometheus)
 
   // Stop both by PID.
   prom.signal(SIGTERM);
-  daemon.signal(SIGTERM);
+  daemon->signal(SIGTERM);
   EXPECT_TRUE(prom.wait(seconds(10)).has_value()) << prom.err();
-  EXPECT_EQ(daemon.wait(seconds(10)).value_or(-1), 0) << daemon.err();
+  EXPECT_EQ(daemon->wait(seconds(10)).value_or(-1), 0) << daemon->err();
 }
 
 }  // namespace

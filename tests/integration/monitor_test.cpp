@@ -33,33 +33,12 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-class MonitorTest : public testing::LabFixture {
+class MonitorTest : public testing::LabDaemonFixture {
  protected:
   void SetUp() override {
     ASSERT_NE(lab_, nullptr) << "the DNS lab did not start:\n" << lab_error_;
   }
 
-  json config(json watch) const {
-    return {{"listen", "127.0.0.1:" + std::to_string(port_)},
-            {"state_dir", (dir_.path() / "state").string()},
-            {"resolvers", lab_->resolvers_section()},
-            {"watch", std::move(watch)}};
-  }
-
-  std::unique_ptr<testing::Process> start(const json& cfg) {
-    config_path_ = dir_.write("ddnswatch.json", cfg.dump(2));
-    auto p = std::make_unique<testing::Process>(
-        std::vector<std::string>{DDNSWATCH_BINARY, "run", "--config", config_path_.string()},
-        dir_.path());
-    EXPECT_TRUE(testing::wait_until(
-        [&] { return testing::http_get(url("/healthz")).status == 200; }, seconds(10)))
-        << p->err();
-    return p;
-  }
-
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
   std::string scrape() const { return testing::http_get(url("/metrics")).body; }
 
   // The verdict the metrics show for a resolver, or "" if none is 1.
@@ -76,10 +55,6 @@ class MonitorTest : public testing::LabFixture {
                       const std::map<std::string, std::string>& labels) {
     return testing::metric_value(metrics, metric, labels).value_or(-1);
   }
-
-  testing::TempDir dir_;
-  uint16_t port_ = testing::free_port();
-  std::filesystem::path config_path_;
 };
 
 // One change of a record, watched at every kind of resolver the lab has.

@@ -68,15 +68,7 @@ std::optional<std::map<std::string, std::string>> cell(const std::string& dom,
   return std::nullopt;
 }
 
-class StatusPageTest : public testing::LabFixture {
- protected:
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
-  testing::TempDir dir_;
-  uint16_t port_ = testing::free_port();
-};
+class StatusPageTest : public testing::LabDaemonFixture {};
 
 TEST_F(StatusPageTest, BrowserRendersVerdictMatrixAndSplitBrainBadge) {
   ASSERT_TRUE(std::filesystem::exists(kChromium))
@@ -84,17 +76,12 @@ TEST_F(StatusPageTest, BrowserRendersVerdictMatrixAndSplitBrainBadge) {
 
   const std::string name = "host7.ddnswatch.test";
   const std::string column = name + " A";
-  const json cfg = {
-      {"listen", "127.0.0.1:" + std::to_string(port_)},
-      {"state_dir", (dir_.path() / "state").string()},
-      {"resolvers", lab_->resolvers_section()},
-      {"watch", json::array({{{"name", name},
-                              {"type", "A"},
-                              {"expect", "authoritative"},
-                              {"resolvers", {"fast", "split", "servfail", "authoritative"}},
-                              {"interval", "1s"}}})}};
-  const auto config_path = dir_.write("ddnswatch.json", cfg.dump(2));
-  testing::Process daemon({DDNSWATCH_BINARY, "run", "--config", config_path.string()}, dir_.path());
+  auto daemon =
+      start(config(json::array({{{"name", name},
+                                 {"type", "A"},
+                                 {"expect", "authoritative"},
+                                 {"resolvers", {"fast", "split", "servfail", "authoritative"}},
+                                 {"interval", "1s"}}})));
 
   // The monitor's own verdicts first, so that a wrong cell below is the page's fault.
   const std::map<std::string, std::string> expected = {{"fast", "match"},
@@ -121,7 +108,7 @@ TEST_F(StatusPageTest, BrowserRendersVerdictMatrixAndSplitBrainBadge) {
       seconds(20)))
       << "/status never showed every resolver checked:\n"
       << status << "\n"
-      << daemon.err();
+      << daemon->err();
 
   const auto started = std::chrono::steady_clock::now();
   const testing::RunResult browser = testing::run_command(

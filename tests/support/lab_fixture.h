@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/http_get.h"
 #include "support/lab.h"
+#include "support/process.h"
 #include "support/temp_dir.h"
 
 namespace ddnswatch::testing {
@@ -31,6 +34,39 @@ class LabFixture : public ::testing::Test {
   static inline std::unique_ptr<TempDir> lab_dir_;
   static inline std::unique_ptr<Lab> lab_;
   static inline std::string lab_error_;
+};
+
+/// The lab plus a ddnswatch daemon per test, configured with the lab's resolvers. The
+/// daemon's binary comes from DDNSWATCH_BINARY, a compile definition of the test target.
+class LabDaemonFixture : public LabFixture {
+ protected:
+  /// A config: listen on port_, state in dir_, the lab's resolvers, and `watch`.
+  nlohmann::json config(nlohmann::json watch) const {
+    return {{"listen", "127.0.0.1:" + std::to_string(port_)},
+            {"state_dir", (dir_.path() / "state").string()},
+            {"resolvers", lab_->resolvers_section()},
+            {"watch", std::move(watch)}};
+  }
+
+  /// Writes `cfg` to dir_/ddnswatch.json, starts the daemon on it and waits for /healthz.
+  std::unique_ptr<Process> start(const nlohmann::json& cfg) {
+    config_path_ = dir_.write("ddnswatch.json", cfg.dump(2));
+    auto p = std::make_unique<Process>(
+        std::vector<std::string>{DDNSWATCH_BINARY, "run", "--config", config_path_.string()},
+        dir_.path());
+    EXPECT_TRUE(wait_until([&] { return http_get(url("/healthz")).status == 200; },
+                           std::chrono::seconds(10)))
+        << p->err();
+    return p;
+  }
+
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+  TempDir dir_;
+  uint16_t port_ = free_port();
+  std::filesystem::path config_path_;
 };
 
 }  // namespace ddnswatch::testing
