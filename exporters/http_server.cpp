@@ -159,7 +159,8 @@ void poke(const std::string& host, uint16_t port) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   if (inet_pton(AF_INET, host == "0.0.0.0" ? "127.0.0.1" : host.c_str(), &addr.sin_addr) == 1) {
-    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    // Best effort: the connection only has to wake civetweb's poll(); failure is harmless.
+    (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   }
   ::close(fd);
 }
@@ -212,7 +213,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
     impl->routes[path] = Route{std::move(handler), open ? std::string() : authorization};
   }
 
-  const std::string listening = address;
+  const std::string& listening = address;
   const std::string threads = std::to_string(std::max(1, options.threads));
   const char* cfg[] = {"listening_ports", listening.c_str(), "num_threads", threads.c_str(),
                        // Workers notice a stop only between polls of at most this long, so it

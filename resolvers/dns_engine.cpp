@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <map>
+#include <new>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -192,7 +193,13 @@ void EngineCore::on_sock_state(void* data, ares_socket_t fd, int readable, int w
   }
   Socket* s = nullptr;
   if (it == ch->sockets.end()) {
-    s = new Socket;
+    // No exception may leave this C callback: out of memory is handled like a socket libuv
+    // cannot watch.
+    s = new (std::nothrow) Socket;
+    if (s == nullptr) {
+      spdlog::error("resolver {}: out of memory watching socket {}", ch->spec.id, fd);
+      return;
+    }
     s->channel = ch;
     s->fd = fd;
     s->poll.data = s;

@@ -272,13 +272,13 @@ Result<Answer> parse_response(std::span<const uint8_t> m, const Question& questi
   for (int i = 0; i < ancount; ++i) {
     auto r = read_record(m, at);
     if (!r) return tl::unexpected(r.error());
-    answers.push_back(std::move(*r));
+    answers.push_back(*r);
   }
   std::vector<RawRecord> authority;
   for (int i = 0; i < nscount; ++i) {
     auto r = read_record(m, at);
     if (!r) return tl::unexpected(r.error());
-    authority.push_back(std::move(*r));
+    authority.push_back(*r);
   }
 
   // Follow CNAMEs from the question's name (unless CNAME itself was asked).
