@@ -84,10 +84,7 @@ tl::expected<ResolverDirectory, std::vector<config::Diagnostic>> ResolverDirecto
   dir.sets_ = catalog.sets;
   for (const auto& [name, members] : rc.sets) dir.sets_[name] = members;
 
-  std::vector<std::string> known;
-  for (const auto& [id, r] : dir.resolvers_) known.push_back(id);
-  for (const auto& [name, m] : dir.sets_) known.push_back(name);
-  known.push_back(kAuthoritativeSet);
+  const std::vector<std::string> known = dir.known_names();
 
   // A catalog file's sets: every member known, no cycles (the built-in catalog's are tested).
   if (!rc.catalog.empty()) {
@@ -184,12 +181,8 @@ Result<void> ResolverDirectory::expand(const std::string& name, bool allow_liter
       return {};
     }
   }
-  std::vector<std::string> known;
-  for (const auto& [id, r] : resolvers_) known.push_back(id);
-  for (const auto& [set, m] : sets_) known.push_back(set);
-  known.push_back(kAuthoritativeSet);
-  return make_error(ErrorCode::kInvalidArgument,
-                    unknown_message(name, known) + (allow_literals ? " or an IP address" : ""));
+  return make_error(ErrorCode::kInvalidArgument, unknown_message(name, known_names()) +
+                                                     (allow_literals ? " or an IP address" : ""));
 }
 
 Result<ResolverDirectory::Selection> ResolverDirectory::select(
@@ -200,6 +193,14 @@ Result<ResolverDirectory::Selection> ResolverDirectory::select(
     if (auto r = expand(name, allow_literals, out, stack); !r) return tl::unexpected(r.error());
   }
   return out;
+}
+
+std::vector<std::string> ResolverDirectory::known_names() const {
+  std::vector<std::string> known;
+  for (const auto& [id, r] : resolvers_) known.push_back(id);
+  for (const auto& [set, m] : sets_) known.push_back(set);
+  known.push_back(kAuthoritativeSet);
+  return known;
 }
 
 const NamedResolver* ResolverDirectory::find(const std::string& id) const {

@@ -55,6 +55,8 @@ class ResolverDirectory {
  private:
   Result<void> expand(const std::string& name, bool allow_literals, Selection& out,
                       std::vector<std::string>& stack) const;
+  /// Every resolver id and set name, and "authoritative": the candidates of "did you mean".
+  std::vector<std::string> known_names() const;
   std::map<std::string, NamedResolver> resolvers_;
   std::map<std::string, std::vector<std::string>> sets_;
   Duration timeout_ = std::chrono::seconds(2);

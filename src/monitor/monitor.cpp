@@ -38,6 +38,20 @@ nlohmann::json set_json(const AddressSet& s) {
   return nlohmann::json(std::vector<std::string>(s.begin(), s.end()));
 }
 
+nlohmann::json history_json(const std::vector<AddressSet>& history) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& h : history) out.push_back(set_json(h));
+  return out;
+}
+
+/// One name's entry in the state file.
+nlohmann::json saved_json(const AddressSet& current, WallTime changed_at,
+                          const std::vector<AddressSet>& history) {
+  return {{"expected", set_json(current)},
+          {"changed_at", to_unix_seconds(changed_at)},
+          {"history", history_json(history)}};
+}
+
 WallTime from_unix(double seconds) {
   return WallTime(
       std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds)));
@@ -146,18 +160,11 @@ struct Monitor::Impl {
 
 void Monitor::Impl::emit(const Track& t, const Event& e) {
   const char* qtype = config::to_string(t.cfg.type);
-  switch (e.kind) {
-    case EventKind::kResolverForeign:
-    case EventKind::kSplitBrainBegan:
-      spdlog::warn("{} {}: {}{}{}", t.cfg.name, qtype, to_string(e.kind),
-                   e.resolver.empty() ? "" : " at " + e.resolver,
-                   e.detail.empty() ? "" : " (answer " + e.detail + ")");
-      break;
-    default:
-      spdlog::info("{} {}: {}{}{}", t.cfg.name, qtype, to_string(e.kind),
-                   e.resolver.empty() ? "" : " at " + e.resolver,
-                   e.detail.empty() ? "" : " (answer " + e.detail + ")");
-  }
+  // Bad news is a warning, the rest information.
+  const bool bad = e.kind == EventKind::kResolverForeign || e.kind == EventKind::kSplitBrainBegan;
+  spdlog::log(bad ? spdlog::level::warn : spdlog::level::info, "{} {}: {}{}{}", t.cfg.name, qtype,
+              to_string(e.kind), e.resolver.empty() ? "" : " at " + e.resolver,
+              e.detail.empty() ? "" : " (answer " + e.detail + ")");
   if (on_event) on_event({t.cfg.name, qtype, e});
   recent_events.push_back({{"time", format_utc(clock.wall_now())},
                            {"name", t.cfg.name},
@@ -184,11 +191,9 @@ void Monitor::Impl::publish() {
         {"expected", nullptr},
         {"resolvers", json::array()}};
     if (t.expectation.known) {
-      json history = json::array();
-      for (const auto& h : t.expectation.history) history.push_back(set_json(h));
       entry["expected"] = set_json(t.expectation.current);
       entry["expected_changed_at"] = format_utc(t.expectation.changed_at);
-      entry["history"] = history;
+      entry["history"] = history_json(t.expectation.history);
     }
     if (t.has_state) {
       const NameSummary& s = t.state.summary;
@@ -228,20 +233,12 @@ void Monitor::Impl::save() {
   nlohmann::json doc = nlohmann::json::object();
   for (const auto& [key, t] : tracks) {
     if (!t.expectation.known) continue;
-    nlohmann::json history = nlohmann::json::array();
-    for (const auto& h : t.expectation.history) history.push_back(set_json(h));
-    doc[key] = {{"expected", set_json(t.expectation.current)},
-                {"changed_at", to_unix_seconds(t.expectation.changed_at)},
-                {"history", history}};
+    doc[key] = saved_json(t.expectation.current, t.expectation.changed_at, t.expectation.history);
   }
   // Names not watched at the moment keep their history (a reload may bring them back).
   for (const auto& [key, r] : restored) {
     if (doc.contains(key)) continue;
-    nlohmann::json history = nlohmann::json::array();
-    for (const auto& h : r.history) history.push_back(set_json(h));
-    doc[key] = {{"expected", set_json(r.current)},
-                {"changed_at", to_unix_seconds(r.changed_at)},
-                {"history", history}};
+    doc[key] = saved_json(r.current, r.changed_at, r.history);
   }
   persist(doc);
 }
@@ -506,13 +503,5 @@ std::string Monitor::status_json() const {
 }
 
 bool Monitor::ready() const { return impl_->is_ready; }
-
-std::vector<Monitor::NameView> Monitor::snapshot() const {
-  std::vector<NameView> out;
-  for (const auto& [key, t] : impl_->tracks) {
-    out.push_back({t.cfg.name, config::to_string(t.cfg.type), t.expectation, t.state, t.checks});
-  }
-  return out;
-}
 
 }  // namespace ddnswatch::monitor

@@ -52,16 +52,6 @@ class Monitor {
   void configure(const config::Config& config, const resolvers::ResolverDirectory& directory,
                  const MonitorOptions& options);
 
-  /// The current state of every name, for /status and tests.
-  struct NameView {
-    std::string name;
-    std::string qtype;
-    Expectation expectation;
-    NameState state;
-    int checks = 0;
-  };
-  std::vector<NameView> snapshot() const;
-
   /// Any thread: the state of every watched name and the last events, as the JSON document of
   /// /status (no secrets: names, addresses, verdicts, timings).
   std::string status_json() const;
