@@ -39,12 +39,16 @@ constexpr auto kHeartbeatStale = std::chrono::seconds(10);
 
 }  // namespace
 
-config::LoadResult load_and_check_config(const std::filesystem::path& path) {
-  auto loaded = config::load_config(path);
-  if (!loaded) return loaded;
-  auto directory = resolvers::ResolverDirectory::build(*loaded);
+CheckResult check_config(config::Config cfg) {
+  auto directory = resolvers::ResolverDirectory::build(cfg);
   if (!directory) return tl::unexpected(directory.error());
-  return loaded;
+  return CheckedConfig{std::move(cfg), std::move(*directory)};
+}
+
+CheckResult load_and_check_config(const std::filesystem::path& path) {
+  auto loaded = config::load_config(path);
+  if (!loaded) return tl::unexpected(loaded.error());
+  return check_config(std::move(*loaded));
 }
 
 LogOptions effective_log_options(const DaemonOptions& options, const config::Config& cfg) {
@@ -157,15 +161,10 @@ struct Daemon::Impl {
   }
 
   // Hands the watch list, resolvers and bootstrap of `c` to the monitor.
-  void configure_monitor(const config::Config& c) {
-    auto directory = resolvers::ResolverDirectory::build(c);
-    if (!directory) {
-      for (const auto& d : directory.error()) spdlog::error("config: {}", d.to_string());
-      return;
-    }
+  void configure_monitor(const config::Config& c, const resolvers::ResolverDirectory& directory) {
     monitor::MonitorOptions mo;
     mo.authoritative_port = c.resolvers.authoritative_port;
-    if (auto b = directory->bootstrap(c.resolvers.bootstrap)) {
+    if (auto b = directory.bootstrap(c.resolvers.bootstrap)) {
       mo.bootstrap = *b;
     } else {
       const bool needed = std::any_of(c.watch.begin(), c.watch.end(), [](const auto& w) {
@@ -180,7 +179,7 @@ struct Daemon::Impl {
       mo.bootstrap.id = "bootstrap";
       mo.bootstrap.address = "127.0.0.1";
     }
-    monitor->configure(c, *directory, mo);
+    monitor->configure(c, directory, mo);
   }
 
   void reload() {
@@ -195,7 +194,7 @@ struct Daemon::Impl {
       metrics.config_loaded(false, clock.wall_now());
       return;
     }
-    config::Config next = std::move(*loaded);
+    config::Config next = std::move(loaded->config);
     auto credentials = [](const config::Config& c) {
       return c.web.basic_auth
                  ? c.web.basic_auth->username + ":" + c.web.basic_auth->password.reveal()
@@ -222,15 +221,15 @@ struct Daemon::Impl {
     if (auto r = setup_logging(effective_log_options(options, next)); !r)
       spdlog::error("{}", r.error().message);
     cfg = std::move(next);
-    configure_monitor(cfg);
+    configure_monitor(cfg, loaded->directory);
     metrics.config_loaded(true, clock.wall_now());
     spdlog::info("configuration reloaded");
   }
 };
 
-Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, config::Config cfg,
+Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, CheckedConfig checked,
                                                const Clock& clock) {
-  auto impl = std::make_unique<Impl>(options, std::move(cfg), clock);
+  auto impl = std::make_unique<Impl>(options, std::move(checked.config), clock);
   auto loop = EventLoop::create();
   if (!loop) return tl::unexpected(loop.error());
   impl->loop = std::move(*loop);
@@ -264,7 +263,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, con
         self->save_state();
       });
   if (impl->state_data.contains("monitor")) impl->monitor->restore(impl->state_data["monitor"]);
-  impl->configure_monitor(impl->cfg);
+  impl->configure_monitor(impl->cfg, checked.directory);
   auto server = impl->start_http(impl->cfg);
   if (!server) return tl::unexpected(server.error());
   impl->http = std::move(*server);

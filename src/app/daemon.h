@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/logging.h"
 #include "core/result.h"
+#include "resolvers/directory.h"
 
 namespace ddnswatch::app {
 
@@ -22,9 +23,18 @@ struct DaemonOptions {
   std::optional<std::string> log_format;
 };
 
-/// Loads the config and checks its references to resolvers and sets against the catalog:
-/// what `ddnswatch check`, start-up and reloads all use.
-config::LoadResult load_and_check_config(const std::filesystem::path& path);
+/// A config whose references to resolvers and sets resolved, with the directory they
+/// resolved in (built once: it may read a catalog file).
+struct CheckedConfig {
+  config::Config config;
+  resolvers::ResolverDirectory directory;
+};
+using CheckResult = tl::expected<CheckedConfig, std::vector<config::Diagnostic>>;
+
+/// Checks `cfg`'s references to resolvers and sets against the catalog.
+CheckResult check_config(config::Config cfg);
+/// Loads the config and checks it: what `ddnswatch check`, probe, start-up and reloads use.
+CheckResult load_and_check_config(const std::filesystem::path& path);
 
 /// The logging the daemon runs with: the command line's choices win over the config's "log".
 LogOptions effective_log_options(const DaemonOptions& options, const config::Config& cfg);
@@ -32,7 +42,7 @@ LogOptions effective_log_options(const DaemonOptions& options, const config::Con
 /// Create, run and destroy on one thread (main).
 class Daemon {
  public:
-  static Result<std::unique_ptr<Daemon>> create(const DaemonOptions& options, config::Config cfg,
+  static Result<std::unique_ptr<Daemon>> create(const DaemonOptions& options, CheckedConfig checked,
                                                 const Clock& clock);
   ~Daemon();
   Daemon(const Daemon&) = delete;

@@ -216,7 +216,8 @@ std::string format_probe_json(const ProbeReport& report) {
   return doc.dump(2) + "\n";
 }
 
-int run_probe(const ProbeOptions& options, const config::Config& cfg) {
+int run_probe(const ProbeOptions& options, const config::Config& cfg,
+              const resolvers::ResolverDirectory& directory) {
   const std::string name = config::strip_final_dot(options.name);
   if (!config::is_dns_name(name)) {
     fmt::print(stderr, "probe: \"{}\" is not a valid DNS name\n", options.name);
@@ -236,20 +237,15 @@ int run_probe(const ProbeOptions& options, const config::Config& cfg) {
       return kExitUsage;
     }
   }
-  auto directory = resolvers::ResolverDirectory::build(cfg);
-  if (!directory) {
-    for (const auto& d : directory.error()) fmt::print(stderr, "config: {}\n", d.to_string());
-    return kExitMismatch;
-  }
   std::vector<std::string> names = options.resolvers;
   if (names.empty()) names = {"world"};
-  auto selection = directory->select(names, /*allow_literals=*/true);
+  auto selection = directory.select(names, /*allow_literals=*/true);
   if (!selection) {
     fmt::print(stderr, "probe: --resolvers: {}\n", selection.error().message);
     return kExitUsage;
   }
   const bool need_authoritative = selection->authoritative || options.expect.empty();
-  auto bootstrap = directory->bootstrap(options.bootstrap.value_or(cfg.resolvers.bootstrap));
+  auto bootstrap = directory.bootstrap(options.bootstrap.value_or(cfg.resolvers.bootstrap));
   if (!bootstrap) {
     if (options.bootstrap || need_authoritative) {
       fmt::print(stderr, "probe: --bootstrap: {}\n", bootstrap.error().message);
@@ -275,7 +271,7 @@ int run_probe(const ProbeOptions& options, const config::Config& cfg) {
       fmt::print(stderr, "probe: {}\n", engine.error().message);
       return kExitMismatch;
     }
-    monitor::Sweeper sweeper(**engine, clock, *directory, *bootstrap,
+    monitor::Sweeper sweeper(**engine, clock, directory, *bootstrap,
                              options.authoritative_port.value_or(cfg.resolvers.authoritative_port));
     monitor::SweepRequest request;
     request.name = name;

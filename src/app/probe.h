@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "monitor/analyzer.h"
 #include "monitor/sweep.h"
+#include "resolvers/directory.h"
 
 namespace ddnswatch::app {
 
@@ -38,6 +39,7 @@ std::string format_probe_json(const ProbeReport& report);
 
 /// Runs the probe; returns the exit code: 0 every resolver matches, 1 any does not (or the
 /// expected answer could not be found), 2 usage errors. Prints errors to stderr.
-int run_probe(const ProbeOptions& options, const config::Config& config);
+int run_probe(const ProbeOptions& options, const config::Config& config,
+              const resolvers::ResolverDirectory& directory);
 
 }  // namespace ddnswatch::app

@@ -144,23 +144,21 @@ int main(int argc, char** argv) {
     if (probe_port != 0) probe_options.authoritative_port = probe_port;
     // A config is optional here: used when named (or present at the default path) for its
     // custom resolvers, sets and bootstrap.
-    config::Config cfg;
     const bool named = cli.count("--config") > 0 || std::getenv("DDNSWATCH_CONFIG") != nullptr;
     std::error_code ec;
-    if (named || std::filesystem::exists(config_path, ec)) {
-      auto loaded = app::load_and_check_config(config_path);
-      if (!loaded) {
-        print_diagnostics(config_path, loaded.error());
-        return kExitFailure;
-      }
-      cfg = std::move(*loaded);
+    auto checked = named || std::filesystem::exists(config_path, ec)
+                       ? app::load_and_check_config(config_path)
+                       : app::check_config(config::Config{});
+    if (!checked) {
+      print_diagnostics(config_path, checked.error());
+      return kExitFailure;
     }
     auto cares = resolvers::CaresLibrary::init();
     if (!cares) {
       fmt::print(stderr, "{}\n", cares.error().message);
       return kExitFailure;
     }
-    return app::run_probe(probe_options, cfg);
+    return app::run_probe(probe_options, checked->config, checked->directory);
   }
 
   if (check->parsed()) {
@@ -193,7 +191,7 @@ int main(int argc, char** argv) {
     options.config_path = config_path;
     if (!log_level.empty()) options.log_level = log_level;
     if (!log_format.empty()) options.log_format = log_format;
-    if (auto r = setup_logging(app::effective_log_options(options, *loaded)); !r) {
+    if (auto r = setup_logging(app::effective_log_options(options, loaded->config)); !r) {
       spdlog::error("{}", r.error().message);
       return kExitFailure;
     }
