@@ -17,8 +17,9 @@ packages=(
   chromium
   # the DNS lab of the integration tests (tests/lab/lab.sh): BIND, dig and nsupdate, unbound
   bind9 bind9-dnsutils unbound
-  # benchmarks (bench/): an authoritative server and the reference load generator
-  knot dnsperf
+  # benchmarks (bench/): an authoritative server, the reference load generator, and ss
+  # (iproute2) for the free-port check; taskset comes with util-linux, which Debian always has
+  knot dnsperf iproute2
 )
 
 missing=()
