@@ -2,8 +2,14 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +21,7 @@
 #include <exception>
 #include <thread>
 
+#include "core/crypto.h"
 #include "exporters/gzip.h"
 
 namespace ddnswatch::exporters {
@@ -34,6 +41,10 @@ const char* reason_phrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 413:
+      return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
     case 500:
       return "Internal Server Error";
     case 503:
@@ -46,31 +57,8 @@ const char* reason_phrase(int status) {
 struct Route {
   HttpHandler handler;
   std::string expected_authorization;  // "Basic base64(user:password)"; empty: open
+  std::vector<std::string> methods;
 };
-
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
-            kAlphabet[v & 63]};
-  }
-  if (i + 1 == in.size()) {
-    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    const unsigned v =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], '='};
-  }
-  return out;
-}
 
 // Compares in time that depends only on the lengths, not on where the first difference is.
 bool same_secret(std::string_view a, std::string_view b) {
@@ -80,6 +68,9 @@ bool same_secret(std::string_view a, std::string_view b) {
   }
   return diff == 0;
 }
+
+// Request bodies are read whole, up to this; a larger one gets 413.
+constexpr size_t kMaxRequestBody = 1 << 20;
 
 HttpRequest to_request(mg_connection* conn) {
   const mg_request_info* info = mg_get_request_info(conn);
@@ -92,6 +83,15 @@ HttpRequest to_request(mg_connection* conn) {
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     req.headers[name] = info->http_headers[i].value ? info->http_headers[i].value : "";
+  }
+  char buffer[8192];
+  int n = 0;
+  while ((n = mg_read(conn, buffer, sizeof buffer)) > 0) {
+    if (req.body.size() + static_cast<size_t>(n) > kMaxRequestBody) {
+      req.body_too_large = true;
+      break;
+    }
+    req.body.append(buffer, static_cast<size_t>(n));
   }
   return req;
 }
@@ -132,11 +132,15 @@ int dispatch(mg_connection* conn, void* data) noexcept {
                           "text/plain; charset=utf-8",
                           "authentication required\n",
                           {{"WWW-Authenticate", "Basic realm=\"ddnswatch\", charset=\"UTF-8\""}}};
-    } else if (req.method != "GET" && req.method != "HEAD") {
+    } else if (std::find(route->methods.begin(), route->methods.end(), req.method) ==
+               route->methods.end()) {
+      std::string allow = fmt::format("{}", fmt::join(route->methods, ", "));
       resp = HttpResponse{405,
                           "text/plain; charset=utf-8",
-                          "only GET and HEAD are allowed\n",
-                          {{"Allow", "GET, HEAD"}}};
+                          fmt::format("only {} allowed\n", allow),
+                          {{"Allow", allow}}};
+    } else if (req.body_too_large) {
+      resp = HttpResponse{413, "text/plain; charset=utf-8", "request body too large\n", {}};
     } else {
       resp = route->handler(req);
     }
@@ -149,7 +153,142 @@ int dispatch(mg_connection* conn, void* data) noexcept {
   return status;
 }
 
+// Set by HttpLibrary: civetweb loaded libssl.so and libcrypto.so, so ports may speak TLS.
+std::atomic<bool> tls_ready{false};
+// Why not, when not; written by HttpLibrary before any thread starts.
+std::string& tls_unavailable() {
+  static std::string why = "HttpLibrary was not created";
+  return why;
+}
+
+// Loads the library of civetweb_tls_compat.c (read why there) from beside the binary (a build
+// tree) or from ../lib/ddnswatch (an installation). Returns why not on failure.
+std::optional<std::string> load_civetweb_tls_compat() {
+  std::error_code ec;
+  const std::filesystem::path dir =
+      std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  if (ec) return "cannot find the program's own path: " + ec.message();
+  std::string why;
+  for (const auto& candidate :
+       {dir / DDNSWATCH_CIVETWEB_TLS_FILE,
+        (dir / ".." / "lib" / "ddnswatch" / DDNSWATCH_CIVETWEB_TLS_FILE).lexically_normal()}) {
+    // Never closed: civetweb's dlopen("libssl.so") returns this very library, used until exit.
+    if (dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL) != nullptr) return std::nullopt;
+    const char* error = dlerror();  // NOLINT(concurrency-mt-unsafe): before any thread
+    why += fmt::format("{}{}", why.empty() ? "" : "; ", error ? error : candidate.string());
+  }
+  return why;
+}
+
+// Empties this thread's OpenSSL error queue and returns the codes in it, earliest (the most
+// specific reason) first.
+std::vector<unsigned long> take_openssl_errors() {
+  std::vector<unsigned long> codes;
+  while (const unsigned long code = ERR_get_error()) codes.push_back(code);
+  return codes;
+}
+
+std::string openssl_reason(const std::vector<unsigned long>& codes) {
+  if (codes.empty()) return "unknown OpenSSL error";
+  const unsigned long first = codes.front();
+  if (ERR_GET_LIB(first) == ERR_LIB_PEM && ERR_GET_REASON(first) == PEM_R_NO_START_LINE) {
+    return "no PEM data in the file (no \"-----BEGIN\" line)";
+  }
+  if (ERR_GET_LIB(first) == ERR_LIB_OSSL_DECODER && ERR_GET_REASON(first) == ERR_R_UNSUPPORTED) {
+    return "the file holds no PEM data of the expected kind";
+  }
+  const char* reason = ERR_reason_error_string(first);
+  return reason ? reason : fmt::format("OpenSSL error {:#x}", first);
+}
+
+bool has_error(const std::vector<unsigned long>& codes, int lib, int reason) {
+  return std::any_of(codes.begin(), codes.end(), [&](unsigned long c) {
+    return ERR_GET_LIB(c) == lib && ERR_GET_REASON(c) == reason;
+  });
+}
+
+// Without this an encrypted key would make OpenSSL ask for its pass phrase on the terminal.
+// `asked`, if set, points to a flag that records the question.
+int no_pass_phrase(char*, int, int, void* asked) {
+  if (asked) *static_cast<bool*>(asked) = true;
+  return 0;
+}
+
+// Puts the certificate chain and its key into `ctx` and allows TLS 1.2 and newer only.
+Result<void> load_tls_files(SSL_CTX* ctx, const TlsFiles& files) {
+  ERR_clear_error();
+  const std::string cert = files.cert_file.string();
+  const std::string key = files.key_file.string();
+  auto mismatch = [&] {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("TLS key {} does not match the certificate {}", key, cert));
+  };
+  SSL_CTX_set_default_passwd_cb(ctx, no_pass_phrase);
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    return make_error(ErrorCode::kInternal, "cannot set the minimum TLS version: " +
+                                                openssl_reason(take_openssl_errors()));
+  }
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("cannot load TLS certificate {}: {}", cert,
+                                  openssl_reason(take_openssl_errors())));
+  }
+  bool asked_pass_phrase = false;
+  SSL_CTX_set_default_passwd_cb_userdata(ctx, &asked_pass_phrase);
+  const bool key_loaded = SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) == 1;
+  SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);  // the flag is about to go away
+  if (!key_loaded) {
+    const auto codes = take_openssl_errors();
+    if (asked_pass_phrase) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("cannot load TLS key {}: it is encrypted; ddnswatch needs it "
+                                    "without a pass phrase (openssl pkey -in KEY -out NEW_KEY)",
+                                    key));
+    }
+    // A key of the certificate's type that is not its key is refused right here.
+    if (has_error(codes, ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH)) return mismatch();
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("cannot load TLS key {}: {}", key, openssl_reason(codes)));
+  }
+  // A key of another type (EC for an RSA certificate) loads, and only this notices.
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    take_openssl_errors();
+    return mismatch();
+  }
+  return {};
+}
+
+// What civetweb's init_ssl callback needs; lives in HttpServer::Impl.
+struct TlsSetup {
+  TlsFiles files;
+  std::string error;  // why the callback failed
+};
+
+// civetweb calls this inside mg_start2, on the starting thread, with the SSL_CTX it made for
+// the port. 1: the context is ready and civetweb loads nothing itself; -1: start fails.
+int init_tls(void* ssl_ctx, void* user_data) noexcept {
+  auto* setup = static_cast<TlsSetup*>(user_data);
+  try {
+    auto loaded = load_tls_files(static_cast<SSL_CTX*>(ssl_ctx), setup->files);
+    if (loaded) return 1;
+    setup->error = loaded.error().message;
+  } catch (const std::exception& e) {
+    setup->error = e.what();
+  }
+  return -1;
+}
+
 }  // namespace
+
+Result<void> check_tls_files(const TlsFiles& files) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
+                                                        SSL_CTX_free);
+  if (!ctx) {
+    return make_error(ErrorCode::kInternal,
+                      "cannot create a TLS context: " + openssl_reason(take_openssl_errors()));
+  }
+  return load_tls_files(ctx.get(), files);
+}
 
 // Opens and closes a TCP connection to host:port, to wake a thread blocked in poll().
 void poke(const std::string& host, uint16_t port) {
@@ -170,6 +309,7 @@ struct HttpServer::Impl {
   std::string host;
   uint16_t port = 0;
   std::map<std::string, Route> routes;  // stable addresses: civetweb keeps pointers to them
+  std::unique_ptr<TlsSetup> tls;
 
   ~Impl() {
     if (!ctx) return;
@@ -205,15 +345,25 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   auto impl = std::make_unique<Impl>();
   std::string authorization;
   if (options.basic_auth) {
-    authorization = "Basic " + base64(options.basic_auth->first + ":" + options.basic_auth->second);
+    authorization =
+        "Basic " + base64_encode(options.basic_auth->first + ":" + options.basic_auth->second);
   }
   for (auto& [path, handler] : routes) {
     const bool open = std::find(options.open_paths.begin(), options.open_paths.end(), path) !=
                       options.open_paths.end();
-    impl->routes[path] = Route{std::move(handler), open ? std::string() : authorization};
+    impl->routes[path] =
+        Route{std::move(handler), open ? std::string() : authorization, options.methods};
   }
 
-  const std::string& listening = address;
+  if (options.tls) {
+    if (!tls_ready) {
+      return make_error(ErrorCode::kUnsupported,
+                        fmt::format("cannot serve HTTPS on {}: {}", address, tls_unavailable()));
+    }
+    impl->tls = std::make_unique<TlsSetup>(TlsSetup{*options.tls, {}});
+  }
+  // civetweb's "s" suffix makes the port HTTPS only; a plain HTTP client there fails.
+  const std::string listening = options.tls ? address + "s" : address;
   const std::string threads = std::to_string(std::max(1, options.threads));
   const char* cfg[] = {"listening_ports", listening.c_str(), "num_threads", threads.c_str(),
                        // Workers notice a stop only between polls of at most this long, so it
@@ -236,6 +386,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
     return 1;
   };
   mg_init_data init{};
+  if (impl->tls) {
+    callbacks.init_ssl = init_tls;
+    init.user_data = impl->tls.get();
+  }
   init.callbacks = &callbacks;
   init.configuration_options = cfg;
   char error_text[256] = {0};
@@ -246,6 +400,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   error.text_buffer_size = sizeof(error_text);
   impl->ctx = mg_start2(&init, &error);
   start_log = nullptr;
+  if (!impl->ctx && impl->tls && !impl->tls->error.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, impl->tls->error);
+  }
   if (!impl->ctx) {
     std::string why = !first_message.empty() ? first_message
                       : error_text[0]        ? std::string(error_text)
@@ -264,7 +421,19 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl), port));
 }
 
-HttpLibrary::HttpLibrary() { mg_init_library(0); }
+HttpLibrary::HttpLibrary() {
+  // The TLS bit makes civetweb load libssl.so and libcrypto.so now, before any thread, and
+  // with OpenSSL 3 it finds them only through the compat library. If that fails, plain HTTP
+  // still works and an HTTPS server fails to start, saying why.
+  auto compat = load_civetweb_tls_compat();
+  tls_ready = (mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) != 0;
+  if (!tls_ready) {
+    tls_unavailable() = fmt::format(
+        "civetweb could not load OpenSSL; it needs libssl.so and libcrypto.so (Debian's "
+        "libssl-dev) and, with OpenSSL 3, {} beside the ddnswatch binary or in ../lib/ddnswatch{}",
+        DDNSWATCH_CIVETWEB_TLS_FILE, compat ? " (" + *compat + ")" : "");
+  }
+}
 HttpLibrary::~HttpLibrary() { mg_exit_library(); }
 
 }  // namespace ddnswatch::exporters

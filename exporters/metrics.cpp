@@ -26,6 +26,7 @@ using Labels = std::map<std::string, std::string>;
 // zero is a zero, not a missing series.
 const char* const kOutcomes[] = {"noerror", "nodata",  "nxdomain", "servfail",
                                  "refused", "timeout", "network",  "malformed"};
+const char* const kNotificationOutcomes[] = {"delivered", "failed", "dropped"};
 const char* const kStates[] = {"match", "stale", "foreign", "empty", "nxdomain", "error"};
 
 /// Children of one family keyed by their label values, so that a reload can remove exactly
@@ -156,7 +157,29 @@ struct Metrics::Impl {
                           .Register(registry)
                           .Add({});
 
+  Family<Counter>& notifications_family =
+      prometheus::BuildCounter()
+          .Name("ddnswatch_notifications_total")
+          .Help(
+              "Notification messages per sink (a webhook's name, or alertmanager) by outcome: "
+              "delivered, failed (refused, or out of attempts), dropped (queue full, or the sink "
+              "was removed).")
+          .Register(registry);
+  Family<Counter>& notification_retries_family =
+      prometheus::BuildCounter()
+          .Name("ddnswatch_notification_retries_total")
+          .Help("Delivery attempts that failed and were scheduled again, per sink.")
+          .Register(registry);
+  Family<Gauge>& notification_queue_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_notification_queue_length")
+          .Help("Messages waiting for delivery (or in flight) per sink.")
+          .Register(registry);
+
   Series<Gauge> resolver_info{resolver_info_family};
+  Series<Counter> notifications{notifications_family};
+  Series<Counter> notification_retries{notification_retries_family};
+  Series<Gauge> notification_queue{notification_queue_family};
   Series<Histogram> query_duration{query_duration_family};
   Series<Counter> queries{queries_family};
   Series<Gauge> state{state_family};
@@ -323,6 +346,33 @@ void Metrics::name_checked(const NameReport& report) {
   if (report.expected_change_unix_seconds) {
     m.change.get(l).Set(*report.expected_change_unix_seconds);
   }
+}
+
+void Metrics::notify_configured(const std::vector<std::string>& sinks) {
+  Impl& m = *impl_;
+  std::set<std::string> names(sinks.begin(), sinks.end());
+  auto keep = [&](const Labels& l) { return names.count(l.at("sink")) != 0; };
+  m.notifications.retain(keep);
+  m.notification_retries.retain(keep);
+  m.notification_queue.retain(keep);
+  for (const auto& sink : sinks) {
+    for (const char* o : kNotificationOutcomes)
+      m.notifications.get({{"sink", sink}, {"outcome", o}});
+    m.notification_retries.get({{"sink", sink}});
+    m.notification_queue.get({{"sink", sink}});
+  }
+}
+
+void Metrics::notification_done(const std::string& sink, const char* outcome) {
+  impl_->notifications.get({{"sink", sink}, {"outcome", outcome}}).Increment();
+}
+
+void Metrics::notification_retried(const std::string& sink) {
+  impl_->notification_retries.get({{"sink", sink}}).Increment();
+}
+
+void Metrics::notification_queue(const std::string& sink, size_t length) {
+  impl_->notification_queue.get({{"sink", sink}}).Set(static_cast<double>(length));
 }
 
 void Metrics::authoritative_serial(const std::string& zone, const std::string& nameserver,

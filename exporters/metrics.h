@@ -16,7 +16,10 @@ struct BuildInfo {
 };
 
 /// Thread-safe: observers are called on the loop thread, render() on the HTTP server's.
-class Metrics final : public ConfigObserver, public DnsQueryObserver, public MonitorObserver {
+class Metrics final : public ConfigObserver,
+                      public DnsQueryObserver,
+                      public MonitorObserver,
+                      public NotifyObserver {
  public:
   explicit Metrics(const BuildInfo& build);
   ~Metrics() override;
@@ -36,6 +39,11 @@ class Metrics final : public ConfigObserver, public DnsQueryObserver, public Mon
   void authoritative_serial(const std::string& zone, const std::string& nameserver,
                             uint32_t serial) override;
   void cycle_done(Duration duration, WallTime when) override;
+
+  void notify_configured(const std::vector<std::string>& sinks) override;
+  void notification_done(const std::string& sink, const char* outcome) override;
+  void notification_retried(const std::string& sink) override;
+  void notification_queue(const std::string& sink, size_t length) override;
 
   /// Everything registered, in the Prometheus text exposition format 0.0.4.
   std::string render() const;

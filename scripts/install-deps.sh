@@ -11,8 +11,13 @@ packages=(
   libc-ares-dev libcurl4-openssl-dev libuv1-dev prometheus-cpp-dev libcivetweb-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
   libgtest-dev libgmock-dev zlib1g-dev
-  # test tools: promtool, the JSON Schema validator, an HTTP client
-  prometheus python3 python3-jsonschema curl
+  # HTTPS for the endpoint: civetweb dlopens libssl.so and libcrypto.so, which only the -dev
+  # package provides (also at run time)
+  libssl-dev
+  # test tools: promtool, the JSON Schema validator, an HTTP client, openssl (test certificates)
+  prometheus python3 python3-jsonschema curl openssl
+  # the notification test: a real Alertmanager delivers what ddnswatch pushes
+  prometheus-alertmanager
   # the status page test renders / in a headless browser
   chromium
   # the DNS lab of the integration tests (tests/lab/lab.sh): BIND, dig and nsupdate, unbound

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,8 +15,10 @@
 #include "core/state_store.h"
 #include "exporters/http_server.h"
 #include "exporters/metrics.h"
+#include "exporters/notifier.h"
 #include "exporters/status_page.h"
 #include "monitor/monitor.h"
+#include "net/http_client.h"
 #include "resolvers/directory.h"
 #include "resolvers/dns_engine.h"
 
@@ -41,7 +44,15 @@ constexpr auto kHeartbeatStale = std::chrono::seconds(10);
 
 CheckResult check_config(config::Config cfg) {
   auto directory = resolvers::ResolverDirectory::build(cfg);
-  if (!directory) return tl::unexpected(directory.error());
+  std::vector<config::Diagnostic> problems;
+  if (!directory) problems = directory.error();
+  // The loader saw that the files are readable; this sees that they are a certificate and
+  // its key, so that a reload with a wrong pair is rejected before the server is touched.
+  if (cfg.web.tls) {
+    auto tls = exporters::check_tls_files({cfg.web.tls->cert_file, cfg.web.tls->key_file});
+    if (!tls) problems.push_back({"/web/tls", tls.error().message});
+  }
+  if (!problems.empty()) return tl::unexpected(std::move(problems));
   return CheckedConfig{std::move(cfg), std::move(*directory)};
 }
 
@@ -49,6 +60,13 @@ CheckResult load_and_check_config(const std::filesystem::path& path) {
   auto loaded = config::load_config(path);
   if (!loaded) return tl::unexpected(loaded.error());
   return check_config(std::move(*loaded));
+}
+
+// Names this ddnswatch in notifications ({{instance}}, the alerts' instance label).
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "ddnswatch";
+  return buf;
 }
 
 LogOptions effective_log_options(const DaemonOptions& options, const config::Config& cfg) {
@@ -72,6 +90,8 @@ struct Daemon::Impl {
   nlohmann::json state_data = nlohmann::json::object();
   std::unique_ptr<resolvers::DnsEngine> engine;
   std::unique_ptr<monitor::Monitor> monitor;
+  std::unique_ptr<net::HttpClient> http_client;
+  std::unique_ptr<exporters::Notifier> notifier;
 
   Impl(DaemonOptions o, config::Config c, const Clock& clk)
       : options(std::move(o)), cfg(std::move(c)), clock(clk) {}
@@ -123,13 +143,14 @@ struct Daemon::Impl {
     exporters::HttpServerOptions o;
     o.host = l.host;
     o.port = l.port;
+    if (c.web.tls) o.tls = exporters::TlsFiles{c.web.tls->cert_file, c.web.tls->key_file};
     if (c.web.basic_auth) {
       o.basic_auth = {c.web.basic_auth->username, c.web.basic_auth->password.reveal()};
     }
     auto server = exporters::HttpServer::start(o, routes());
     if (server)
-      spdlog::info("serving /metrics, /healthz, /readyz and /status on {}:{}", l.host,
-                   (*server)->port());
+      spdlog::info("serving /metrics, /healthz, /readyz and /status on {}://{}:{}",
+                   c.web.tls ? "https" : "http", l.host, (*server)->port());
     return server;
   }
 
@@ -182,6 +203,19 @@ struct Daemon::Impl {
     monitor->configure(c, directory, mo);
   }
 
+  void configure_notifier(const config::Config& c, const resolvers::ResolverDirectory& directory) {
+    std::vector<WatchedName> watched;
+    for (const auto& w : c.watch) {
+      WatchedName wn{w.name, config::to_string(w.type), {}};
+      if (auto sel = directory.select(w.resolvers, false)) {
+        for (const auto& r : sel->resolvers) wn.resolvers.push_back(r.spec.id);
+        if (sel->authoritative) wn.resolvers.push_back("authoritative");
+      }
+      watched.push_back(std::move(wn));
+    }
+    notifier->configure(c.notify, watched);
+  }
+
   void reload() {
     spdlog::info("reloading {}", options.config_path.string());
     auto loaded = load_and_check_config(options.config_path);
@@ -200,8 +234,10 @@ struct Daemon::Impl {
                  ? c.web.basic_auth->username + ":" + c.web.basic_auth->password.reveal()
                  : std::string();
     };
+    // With TLS every reload restarts the server: that is how a certificate renewed in place
+    // (certbot) is read again. check_config above has loaded the new pair already.
     if (next.listen.to_string() != cfg.listen.to_string() ||
-        credentials(next) != credentials(cfg)) {
+        credentials(next) != credentials(cfg) || next.web.tls || cfg.web.tls) {
       // Stop the old listener first: the new address may share its port.
       http.reset();
       auto server = start_http(next);
@@ -222,6 +258,7 @@ struct Daemon::Impl {
       spdlog::error("{}", r.error().message);
     cfg = std::move(next);
     configure_monitor(cfg, loaded->directory);
+    configure_notifier(cfg, loaded->directory);
     metrics.config_loaded(true, clock.wall_now());
     spdlog::info("configuration reloaded");
   }
@@ -257,10 +294,24 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
   auto engine = resolvers::DnsEngine::create(*impl->loop, clock, &impl->metrics);
   if (!engine) return tl::unexpected(engine.error());
   impl->engine = std::move(*engine);
+  auto http_client = net::HttpClient::create(*impl->loop);
+  if (!http_client) return tl::unexpected(http_client.error());
+  impl->http_client = std::move(*http_client);
+  exporters::NotifierOptions no;
+  no.instance = host_name();
+  impl->notifier = std::make_unique<exporters::Notifier>(*impl->loop, *impl->http_client, clock,
+                                                         &impl->metrics, no);
+  impl->configure_notifier(impl->cfg, checked.directory);
   impl->monitor = std::make_unique<monitor::Monitor>(
-      *impl->loop, *impl->engine, clock, &impl->metrics, [self](const nlohmann::json& saved) {
+      *impl->loop, *impl->engine, clock, &impl->metrics,
+      [self](const nlohmann::json& saved) {
         self->state_data["monitor"] = saved;
         self->save_state();
+      },
+      [self](const monitor::NameEvent& e) {
+        self->notifier->publish(exporters::Notification{monitor::to_string(e.event.kind), e.name,
+                                                        e.qtype, e.event.resolver, e.event.detail,
+                                                        self->clock.wall_now()});
       });
   if (impl->state_data.contains("monitor")) impl->monitor->restore(impl->state_data["monitor"]);
   impl->configure_monitor(impl->cfg, checked.directory);
@@ -277,6 +328,8 @@ Daemon::~Daemon() {
   // Handles on the loop go before the loop itself.
   impl_->http.reset();
   impl_->monitor.reset();
+  impl_->notifier.reset();
+  impl_->http_client.reset();
   impl_->engine.reset();
   impl_->heartbeat_timer.reset();
   impl_->loop.reset();

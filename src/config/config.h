@@ -129,25 +129,44 @@ struct WatchConfig {
 };
 
 struct WebhookConfig {
-  Secret url;  // webhook URLs often carry a token (Slack, DingTalk): treated as a secret
+  std::string name;  // the sink label in metrics and logs; default "webhook-INDEX"
+  Secret url;        // webhook URLs often carry a token (Slack, DingTalk): treated as a secret
   std::string preset = "plain";
+  /// A JSON document (serialized) whose strings may hold {{placeholders}}; empty: the
+  /// preset's own body.
+  std::string body_template;
   std::vector<std::string> events;  // empty: every event
   std::map<std::string, Secret> headers;
+  /// The signing secret of a DingTalk or Feishu bot with signature verification on.
+  std::optional<Secret> secret;
 };
+
+/// The placeholders a webhook body template may use.
+const std::vector<std::string>& notification_fields();
+/// Every event name a webhook may subscribe to.
+const std::vector<std::string>& notification_events();
 
 struct BasicAuthConfig {
   std::string username;
   Secret password;
 };
 
+/// HTTPS for the endpoint: two PEM files, absolute after loading, readable when checked.
+struct TlsConfig {
+  std::filesystem::path cert_file;  // the certificate, then any intermediates
+  std::filesystem::path key_file;   // its unencrypted private key
+};
+
 /// The HTTP endpoint's protection. /healthz and /readyz stay open for liveness probes.
 struct WebConfig {
   std::optional<BasicAuthConfig> basic_auth;
+  std::optional<TlsConfig> tls;
 };
 
 struct NotifyConfig {
   std::vector<WebhookConfig> webhooks;
-  std::optional<std::string> alertmanager;  // base URL
+  std::optional<std::string> alertmanager;       // base URL
+  std::optional<std::filesystem::path> ca_file;  // extra trust anchors for HTTPS sinks
 };
 
 struct Config {

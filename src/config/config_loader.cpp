@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
@@ -33,9 +35,11 @@ const std::vector<std::string> kLogFormats = {"text", "json"};
 const std::vector<std::string> kTransports = {"udp", "udp-only", "tcp"};
 const std::vector<std::string> kWebhookPresets = {"plain", "slack", "dingtalk", "wecom", "feishu"};
 const std::vector<std::string> kEvents = {
-    "ip_changed",        "record_updated",    "record_failed",
-    "resolver_foreign",  "resolver_stale",    "resolver_recovered",
-    "split_brain_began", "split_brain_ended", "propagation_complete"};
+    "ip_changed",           "record_updated",     "record_failed",     "resolver_foreign",
+    "resolver_stale",       "resolver_recovered", "split_brain_began", "split_brain_ended",
+    "propagation_complete", "expected_changed"};
+const std::vector<std::string> kTemplateFields = {
+    "event", "summary", "name", "qtype", "resolver", "detail", "severity", "time", "instance"};
 const std::vector<std::string> kNamedIpSources = {"cloudflare-trace", "ipify",       "icanhazip",
                                                   "ifconfig-me",      "aws-checkip", "opendns-dns",
                                                   "cloudflare-dns",   "google-dns"};
@@ -864,11 +868,78 @@ std::optional<WatchConfig> read_watch(Context& ctx, const json& j, const std::st
   return w;
 }
 
-std::optional<WebhookConfig> read_webhook(Context& ctx, const json& j, const std::string& path) {
-  Object o(ctx, &j, path, {"url", "url_file", "preset", "events", "headers"});
+// Reports every {{placeholder}} in the strings of `j` that is not a notification field.
+bool check_template(Context& ctx, const json& j, const std::string& path) {
+  bool good = true;
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items())
+      good &= check_template(ctx, v, path + "/" + pointer_token(k));
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i)
+      good &= check_template(ctx, j[i], path + "/" + std::to_string(i));
+  } else if (j.is_string()) {
+    const auto& text = j.get_ref<const std::string&>();
+    for (size_t open = text.find("{{"); open != std::string::npos;
+         open = text.find("{{", open + 2)) {
+      size_t close = text.find("}}", open + 2);
+      if (close == std::string::npos) {
+        ctx.error(path, "a \"{{\" is not closed by \"}}\"");
+        return false;
+      }
+      std::string field = text.substr(open + 2, close - open - 2);
+      if (std::find(kTemplateFields.begin(), kTemplateFields.end(), field) ==
+          kTemplateFields.end()) {
+        ctx.error(path, unknown_value("placeholder", field, kTemplateFields));
+        good = false;
+      }
+    }
+  }
+  return good;
+}
+
+std::optional<WebhookConfig> read_webhook(Context& ctx, const json& j, const std::string& path,
+                                          size_t index) {
+  Object o(
+      ctx, &j, path,
+      {"name", "url", "url_file", "preset", "body", "events", "headers", "secret", "secret_file"});
   if (!o.ok()) return std::nullopt;
   WebhookConfig w;
   bool good = true;
+  w.name = "webhook-" + std::to_string(index);
+  if (auto n = o.non_empty_string("name")) {
+    if (!is_identifier(*n)) {
+      ctx.error(o.at("name"), fmt::format("\"{}\" is not a valid name; use letters, digits, "
+                                          "'-', '_' and '.'",
+                                          *n));
+      good = false;
+    } else if (*n == "alertmanager") {
+      ctx.error(o.at("name"), "\"alertmanager\" names the Alertmanager sink; choose another name");
+      good = false;
+    }
+    w.name = *n;
+  } else if (o.has("name")) {
+    good = false;
+  }
+  if (const json* body = o.get("body")) {
+    if (!body->is_object() && !body->is_array()) {
+      ctx.error(o.at("body"),
+                "expected a JSON object (the message body, with {{placeholders}} "
+                "in its strings), got " +
+                    describe_type(*body));
+      good = false;
+    } else if (check_template(ctx, *body, o.at("body"))) {
+      w.body_template = body->dump();
+    } else {
+      good = false;
+    }
+  }
+  if (o.has("secret") || o.has("secret_file")) {
+    if (auto s = o.secret("secret")) {
+      w.secret = *s;
+    } else {
+      good = false;
+    }
+  }
   if (auto u = o.secret("url")) {
     if (!is_http_url(u->reveal())) {
       // The URL may hold a token: say what is wrong without repeating it.
@@ -882,6 +953,12 @@ std::optional<WebhookConfig> read_webhook(Context& ctx, const json& j, const std
   if (auto p = o.choice("preset", "webhook preset", kWebhookPresets)) {
     w.preset = *p;
   } else if (o.has("preset")) {
+    good = false;
+  }
+  if (w.secret && w.preset != "dingtalk" && w.preset != "feishu") {
+    ctx.error(o.at(o.has("secret") ? "secret" : "secret_file"),
+              "only the dingtalk and feishu presets sign their messages; remove it or set "
+              "\"preset\"");
     good = false;
   }
   if (auto events = o.string_list("events", Need::kOptional, /*allow_empty=*/false)) {
@@ -921,23 +998,34 @@ std::optional<WebhookConfig> read_webhook(Context& ctx, const json& j, const std
   return w;
 }
 
+std::optional<fs::path> readable_file(Context& ctx, Object& o, const std::string& key);
+
 NotifyConfig read_notify(Context& ctx, const json* j, const std::string& path) {
   NotifyConfig n;
-  Object o(ctx, j, path, {"webhooks", "alertmanager"});
+  Object o(ctx, j, path, {"webhooks", "alertmanager", "ca_file"});
   if (!o.ok()) return n;
+  size_t index = 0;
   n.webhooks = read_array<WebhookConfig>(
       ctx, o, "webhooks",
-      [&](const json& e, const std::string& p) { return read_webhook(ctx, e, p); });
+      [&](const json& e, const std::string& p) { return read_webhook(ctx, e, p, index++); });
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < n.webhooks.size(); ++i) {
+    auto [it, fresh] = seen.emplace(n.webhooks[i].name, i);
+    if (!fresh) {
+      ctx.error(o.at("webhooks"),
+                fmt::format("two webhooks are named \"{}\"; give each a distinct \"name\"",
+                            n.webhooks[i].name));
+    }
+  }
   if (o.has("alertmanager")) n.alertmanager = read_url(ctx, o, "alertmanager", Need::kOptional);
+  if (o.has("ca_file")) n.ca_file = readable_file(ctx, o, "ca_file");
   return n;
 }
 
-WebConfig read_web(Context& ctx, const json* j, const std::string& path) {
-  WebConfig w;
-  Object o(ctx, j, path, {"basic_auth"});
-  if (!o.ok() || !o.has("basic_auth")) return w;
-  Object b(ctx, o.get("basic_auth"), o.at("basic_auth"), {"username", "password", "password_file"});
-  if (!b.ok()) return w;
+std::optional<BasicAuthConfig> read_basic_auth(Context& ctx, const json* j,
+                                               const std::string& path) {
+  Object b(ctx, j, path, {"username", "password", "password_file"});
+  if (!b.ok()) return std::nullopt;
   auto user = b.non_empty_string("username", Need::kRequired);
   if (user && user->find(':') != std::string::npos) {
     ctx.error(b.at("username"),
@@ -946,7 +1034,50 @@ WebConfig read_web(Context& ctx, const json* j, const std::string& path) {
     user.reset();
   }
   auto password = b.secret("password");
-  if (user && password) w.basic_auth = BasicAuthConfig{*user, *password};
+  if (!user || !password) return std::nullopt;
+  return BasicAuthConfig{*user, *password};
+}
+
+// The path at `key`, resolved, of a file the daemon itself reads later (not a secret: the
+// file is not read here). It must be readable now, so that `check` catches a typo or a
+// permission problem before a restart does.
+std::optional<fs::path> readable_file(Context& ctx, Object& o, const std::string& key) {
+  auto value = o.non_empty_string(key, Need::kRequired);
+  if (!value) return std::nullopt;
+  fs::path path = ctx.resolve(*value);
+  std::error_code ec;
+  int err = 0;
+  if (fs::is_directory(path, ec)) {
+    err = EISDIR;
+  } else {
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) err = errno != 0 ? errno : EACCES;
+  }
+  if (err != 0) {
+    ctx.error(o.at(key), fmt::format("cannot read \"{}\": {}", path.string(),
+                                     std::strerror(err)));  // NOLINT(concurrency-mt-unsafe)
+    return std::nullopt;
+  }
+  return path;
+}
+
+std::optional<TlsConfig> read_tls(Context& ctx, const json* j, const std::string& path) {
+  Object o(ctx, j, path, {"cert_file", "key_file"});
+  if (!o.ok()) return std::nullopt;
+  auto cert = readable_file(ctx, o, "cert_file");
+  auto key = readable_file(ctx, o, "key_file");
+  if (!cert || !key) return std::nullopt;
+  return TlsConfig{*cert, *key};
+}
+
+WebConfig read_web(Context& ctx, const json* j, const std::string& path) {
+  WebConfig w;
+  Object o(ctx, j, path, {"basic_auth", "tls"});
+  if (!o.ok()) return w;
+  if (o.has("basic_auth"))
+    w.basic_auth = read_basic_auth(ctx, o.get("basic_auth"), o.at("basic_auth"));
+  if (o.has("tls")) w.tls = read_tls(ctx, o.get("tls"), o.at("tls"));
   return w;
 }
 
@@ -1105,5 +1236,8 @@ std::optional<std::string> did_you_mean(std::string_view word,
   if (best > limit) return std::nullopt;
   return best_word;
 }
+
+const std::vector<std::string>& notification_fields() { return kTemplateFields; }
+const std::vector<std::string>& notification_events() { return kEvents; }
 
 }  // namespace ddnswatch::config

@@ -80,4 +80,18 @@ class MonitorObserver {
   virtual void cycle_done(Duration duration, WallTime when) = 0;
 };
 
+/// Called on the loop thread by the notifier. `sink` is a webhook's name or "alertmanager".
+class NotifyObserver {
+ public:
+  virtual ~NotifyObserver() = default;
+  /// The config (re)loaded: these sinks exist now, and nothing else does.
+  virtual void notify_configured(const std::vector<std::string>& sinks) = 0;
+  /// A message left the queue: "delivered", "failed" (refused, or out of attempts) or "dropped"
+  /// (the queue was full, or the sink was removed).
+  virtual void notification_done(const std::string& sink, const char* outcome) = 0;
+  /// An attempt failed and another one is scheduled.
+  virtual void notification_retried(const std::string& sink) = 0;
+  virtual void notification_queue(const std::string& sink, size_t length) = 0;
+};
+
 }  // namespace ddnswatch

@@ -41,8 +41,8 @@ const char* to_string(EventKind kind) {
       return "resolver_foreign";
     case EventKind::kResolverStale:
       return "resolver_stale";
-    case EventKind::kResolverMatch:
-      return "resolver_match";
+    case EventKind::kResolverRecovered:
+      return "resolver_recovered";
     case EventKind::kSplitBrainBegan:
       return "split_brain_began";
     case EventKind::kSplitBrainEnded:
@@ -140,7 +140,7 @@ std::vector<Event> diff(const NameState* before, const NameState& after) {
     } else if (r.verdict == Verdict::kStale && it != previous.end()) {
       events.push_back({EventKind::kResolverStale, r.resolver, answer});
     } else if (r.verdict == Verdict::kMatch && it != previous.end()) {
-      events.push_back({EventKind::kResolverMatch, r.resolver, answer});
+      events.push_back({EventKind::kResolverRecovered, r.resolver, answer});
     }
   }
   const bool was_split = before != nullptr && before->summary.split_brain;

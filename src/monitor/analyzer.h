@@ -92,7 +92,7 @@ Duration next_check(const NameSummary& summary, WallTime changed_at, WallTime no
 enum class EventKind {
   kResolverForeign,
   kResolverStale,
-  kResolverMatch,  // a resolver matches again after answering something else
+  kResolverRecovered,  // a resolver matches again after answering something else
   kSplitBrainBegan,
   kSplitBrainEnded,
   kPropagationComplete,

@@ -225,7 +225,7 @@ TEST_F(MonitorTest, RecordChangePropagatesCacheByCacheAsTheirTtlsSay) {
     events.insert(e["event"].get<std::string>() + ":" + e["resolver"].get<std::string>());
   }
   EXPECT_TRUE(events.count("split_brain_began:")) << status["events"].dump();
-  EXPECT_TRUE(events.count("resolver_match:slow30")) << status["events"].dump();
+  EXPECT_TRUE(events.count("resolver_recovered:slow30")) << status["events"].dump();
 
   // The events were logged once each, as they happened.
   daemon->signal(SIGTERM);
@@ -235,7 +235,7 @@ TEST_F(MonitorTest, RecordChangePropagatesCacheByCacheAsTheirTtlsSay) {
   EXPECT_THAT(log, HasSubstr("split_brain_began"));
   EXPECT_THAT(log, HasSubstr("expected_changed (answer 192.0.2.99)"));
   EXPECT_THAT(log, HasSubstr("resolver_stale at slow30"));
-  EXPECT_THAT(log, HasSubstr("resolver_match at slow30"));
+  EXPECT_THAT(log, HasSubstr("resolver_recovered at slow30"));
 }
 
 TEST_F(MonitorTest, AuthoritativeServersAndTheirSerials) {

@@ -161,6 +161,8 @@ def negative_cases(base):
          lambda d: d["detect"]["ipv4"]["sources"].__setitem__(0, "ipfy"))
     case("quorum 0", "/detect/ipv4/quorum", lambda d: d["detect"]["ipv4"].update({"quorum": 0}))
     case("listen without port", "/listen", lambda d: d.update({"listen": "127.0.0.1"}))
+    case("tls without key_file", "/web/tls",
+         lambda d: d.update({"web": {"tls": {"cert_file": "tls/fullchain.pem"}}}))
     return cases
 
 

@@ -32,7 +32,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 }  // namespace
 
 HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout, bool gzip,
-                    const std::string& user_password) {
+                    const std::string& user_password, const std::string& ca_file) {
   HttpResult result;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
@@ -46,6 +46,11 @@ HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout, b
   if (!user_password.empty()) {
     curl_easy_setopt(curl.get(), CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
     curl_easy_setopt(curl.get(), CURLOPT_USERPWD, user_password.c_str());
+  }
+  if (!ca_file.empty()) {
+    curl_easy_setopt(curl.get(), CURLOPT_CAINFO, ca_file.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_CAPATH,
+                     static_cast<char*>(nullptr));  // not the system store
   }
   CURLcode rc = curl_easy_perform(curl.get());
   if (rc != CURLE_OK) {

@@ -16,9 +16,10 @@ struct HttpResult {
 
 /// With `gzip`, asks for a gzip body (Accept-Encoding: gzip) and decodes it; the headers
 /// still say how it came (content-encoding). `user_password` ("user:password") sends HTTP
-/// basic auth.
+/// basic auth. For https:// URLs, `ca_file` (PEM) is the only trust anchor when given; the
+/// server's certificate and name are always verified.
 HttpResult http_get(const std::string& url,
                     std::chrono::milliseconds timeout = std::chrono::seconds(5), bool gzip = false,
-                    const std::string& user_password = "");
+                    const std::string& user_password = "", const std::string& ca_file = "");
 
 }  // namespace ddnswatch::testing

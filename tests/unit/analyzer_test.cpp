@@ -242,13 +242,13 @@ TEST(DiffTest, TransitionsAreEdgeTriggered) {
 
   auto after = state({row("a", Verdict::kMatch, kNew), row("b", Verdict::kMatch, kNew)}, true);
   EXPECT_THAT(kinds(diff(&before, after)),
-              ::testing::ElementsAre("resolver_match:a", "propagation_complete"));
+              ::testing::ElementsAre("resolver_recovered:a", "propagation_complete"));
 }
 
 TEST(DiffTest, RecoveryWithoutAChangeIsNotPropagation) {
   auto before = state({row("a", Verdict::kError), row("b", Verdict::kMatch, kNew)});
   auto after = state({row("a", Verdict::kMatch, kNew), row("b", Verdict::kMatch, kNew)});
-  EXPECT_THAT(kinds(diff(&before, after)), ::testing::ElementsAre("resolver_match:a"));
+  EXPECT_THAT(kinds(diff(&before, after)), ::testing::ElementsAre("resolver_recovered:a"));
 }
 
 TEST(DiffTest, SplitBrainBeginsAndEnds) {
@@ -257,7 +257,7 @@ TEST(DiffTest, SplitBrainBeginsAndEnds) {
   EXPECT_THAT(kinds(diff(&calm, split)),
               ::testing::ElementsAre("resolver_foreign:b", "split_brain_began"));
   EXPECT_THAT(kinds(diff(&split, calm)),
-              ::testing::ElementsAre("resolver_match:b", "split_brain_ended"));
+              ::testing::ElementsAre("resolver_recovered:b", "split_brain_ended"));
 }
 
 TEST(DiffTest, GoingStaleIsAnEvent) {

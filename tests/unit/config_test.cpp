@@ -196,6 +196,31 @@ const BadConfig kBadConfigs[] = {
     {"WebhookUrlNotEchoed",
      R"({"notify": {"webhooks": [{"url": "hooks.example/T0KEN"}]}})",
      {{"/notify/webhooks/0/url", "is not an http:// or https:// URL"}}},
+    {"WebhookPlaceholderUnknown",
+     R"({"notify": {"webhooks": [{"url": "https://hooks.example/x",
+                                  "body": {"text": {"content": "{{summery}} at {{name}}"}}}]}})",
+     {{"/notify/webhooks/0/body/text/content",
+       R"(unknown placeholder "summery" (did you mean "summary"?))"}}},
+    {"WebhookBodyNotAnObject",
+     R"({"notify": {"webhooks": [{"url": "https://hooks.example/x", "body": "{{summary}}"}]}})",
+     {{"/notify/webhooks/0/body",
+       "expected a JSON object (the message body, with {{placeholders}} in its strings), got a "
+       "string"}}},
+    {"WebhookSecretNeedsSigningPreset",
+     R"({"notify": {"webhooks": [{"url": "https://hooks.example/x", "secret": "SECabc"}]}})",
+     {{"/notify/webhooks/0/secret",
+       R"(only the dingtalk and feishu presets sign their messages; remove it or set "preset")"}}},
+    {"WebhookNamesCollide",
+     R"({"notify": {"webhooks": [{"url": "https://a.example/x", "name": "ops"},
+                                 {"url": "https://b.example/x", "name": "ops"}]}})",
+     {{"/notify/webhooks", R"(two webhooks are named "ops"; give each a distinct "name")"}}},
+    {"NotifyCaFileMissing",
+     R"({"notify": {"alertmanager": "https://am.example:9093", "ca_file": "/nonexistent/ca.pem"}})",
+     {{"/notify/ca_file", R"(cannot read "/nonexistent/ca.pem": No such file or directory)"}}},
+    {"WebhookNamedAlertmanager",
+     R"({"notify": {"webhooks": [{"url": "https://a.example/x", "name": "alertmanager"}]}})",
+     {{"/notify/webhooks/0/name",
+       R"("alertmanager" names the Alertmanager sink; choose another name)"}}},
     {"BuiltInSetRedefined",
      R"({"resolvers": {"sets": {"authoritative": ["google"]}}})",
      {{"/resolvers/sets/authoritative",
@@ -224,6 +249,16 @@ const BadConfig kBadConfigs[] = {
      {{"/web/basic_auth/username",
        "must not contain ':' (HTTP basic auth separates it from the password with one)"},
       {"/web/basic_auth", R"(missing required key "password" (or "password_file"))"}}},
+    {"TlsNeedsBothFiles",
+     R"({"web": {"tls": {"cert_file": "/nonexistent-ddnswatch-test/cert.pem"}}})",
+     {{"/web/tls/cert_file",
+       R"(cannot read "/nonexistent-ddnswatch-test/cert.pem": No such file or directory)"},
+      {"/web/tls", R"(missing required key "key_file")"}}},
+    {"TlsKeysAreChecked",
+     R"({"web": {"tls": {"certfile": "a.pem", "key_file": ""}}})",
+     {{"/web/tls/certfile", R"(unknown key (did you mean "cert_file"?))"},
+      {"/web/tls", R"(missing required key "cert_file")"},
+      {"/web/tls/key_file", "must not be empty"}}},
     {"ReservedResolverId",
      R"({"resolvers": {"custom": [{"id": "bootstrap", "address": "192.0.2.53"}]}})",
      {{"/resolvers/custom/0/id",
@@ -299,6 +334,40 @@ TEST(ConfigTest, MissingSecretFileNamesThePath) {
                                      (dir.path() / "nope.token").string() + ": no such file"}));
 }
 
+TEST(ConfigTest, TlsFilesAreTakenRelativeToTheConfig) {
+  testing::TempDir dir;
+  dir.write("tls/fullchain.pem", "certificate\n");
+  dir.write("tls/privkey.pem", "key\n");
+  auto c = parse_config(
+      R"({"web": {"tls": {"cert_file": "tls/fullchain.pem", "key_file": "tls/privkey.pem"}}})",
+      dir.path() / "ddnswatch.json", env_of({}));
+  ASSERT_TRUE(c.has_value()) << c.error()[0].to_string();
+  ASSERT_TRUE(c->web.tls.has_value());
+  EXPECT_EQ(c->web.tls->cert_file, dir.path() / "tls/fullchain.pem");
+  EXPECT_EQ(c->web.tls->key_file, dir.path() / "tls/privkey.pem");
+  EXPECT_FALSE(parse_config("{}", dir.path() / "ddnswatch.json", env_of({}))->web.tls);
+}
+
+TEST(ConfigTest, TlsFilesMustBeReadableWhenChecked) {
+  testing::TempDir dir;
+  dir.write("cert.pem", "certificate\n");
+  std::filesystem::create_directories(dir.path() / "keys");
+  auto c = parse_config(R"({"web": {"tls": {"cert_file": "cert.pem", "key_file": "key.pem"}}})",
+                        dir.path() / "ddnswatch.json", env_of({}));
+  ASSERT_FALSE(c.has_value());
+  EXPECT_THAT(c.error(),
+              ElementsAre(Diagnostic{"/web/tls/key_file",
+                                     fmt::format(R"(cannot read "{}": No such file or directory)",
+                                                 (dir.path() / "key.pem").string())}));
+  // A folder where the file should be: the same error, with its reason.
+  c = parse_config(R"({"web": {"tls": {"cert_file": "cert.pem", "key_file": "keys"}}})",
+                   dir.path() / "ddnswatch.json", env_of({}));
+  ASSERT_FALSE(c.has_value());
+  EXPECT_THAT(c.error(), ElementsAre(Diagnostic{"/web/tls/key_file",
+                                                fmt::format(R"(cannot read "{}": Is a directory)",
+                                                            (dir.path() / "keys").string())}));
+}
+
 TEST(ConfigTest, EmptySecretFileIsAnError) {
   testing::TempDir dir;
   dir.write("cf.token", "\n");
@@ -358,6 +427,8 @@ TEST(ConfigTest, ParsesAFullConfig) {
   EXPECT_EQ(c->watch[0].expect, WatchConfig::Expect::kRecord);
   EXPECT_EQ(c->watch[0].interval, std::chrono::seconds(10));
   EXPECT_EQ(c->notify.webhooks[0].preset, "slack");
+  EXPECT_EQ(c->notify.webhooks[0].name, "webhook-0");
+  EXPECT_EQ(c->notify.webhooks[0].body_template, "");
   EXPECT_EQ(*c->notify.alertmanager, "http://127.0.0.1:9093");
 }
 

@@ -1,0 +1,21 @@
+// The few cryptographic and encoding primitives that signed requests need (webhook bots now,
+// the providers' API signatures later), over OpenSSL's libcrypto.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ddnswatch {
+
+/// Raw 32-byte HMAC-SHA256 of `message` keyed by `key`.
+std::string hmac_sha256(std::string_view key, std::string_view message);
+/// Raw 32-byte SHA-256.
+std::string sha256(std::string_view data);
+
+std::string base64_encode(std::string_view data);
+std::string hex_encode(std::string_view data);  // lower case
+
+/// Percent-encoding of everything except RFC 3986's unreserved characters (A-Z a-z 0-9 - _ . ~).
+std::string percent_encode(std::string_view text);
+
+}  // namespace ddnswatch

@@ -1,0 +1,47 @@
+// An HTTP receiver for tests: a local server (the daemon's own HttpServer) on 127.0.0.1 and a
+// run-time port that records every request and answers from a script, e.g. "503 twice, then
+// 200". Webhook and Alertmanager tests point the daemon at it.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "exporters/http_server.h"
+
+namespace ddnswatch::testing {
+
+class Receiver {
+ public:
+  /// Serves `paths` (exact), accepting GET, HEAD, POST and PUT.
+  explicit Receiver(std::vector<std::string> paths = {"/hook"});
+  ~Receiver();
+
+  std::string url(const std::string& path = "/hook") const;
+  uint16_t port() const;
+
+  /// The next answers, in order; once used up, `fallback` answers.
+  void script(std::vector<exporters::HttpResponse> answers);
+  void set_fallback(exporters::HttpResponse response);
+
+  std::vector<exporters::HttpRequest> requests() const;
+  /// Waits until at least `count` requests arrived; false at the deadline.
+  bool wait_for(size_t count, std::chrono::milliseconds timeout);
+
+ private:
+  exporters::HttpResponse answer(const exporters::HttpRequest& req);
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<exporters::HttpRequest> requests_;
+  std::deque<exporters::HttpResponse> script_;
+  exporters::HttpResponse fallback_{200, "text/plain; charset=utf-8", "ok\n", {}};
+  std::unique_ptr<exporters::HttpServer> server_;
+};
+
+}  // namespace ddnswatch::testing
