@@ -110,7 +110,10 @@ void send(mg_connection* conn, const HttpRequest& req, HttpResponse resp) {
   }
   resp.headers.emplace_back("Vary", "Accept-Encoding");
   std::string head = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
+      // civetweb runs without keep-alive and closes the connection after each answer; saying
+      // so keeps a client from sending its next request into a socket being closed.
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n"
+      "Connection: close\r\n",
       resp.status, reason_phrase(resp.status), resp.content_type, resp.body.size());
   for (const auto& [name, value] : resp.headers) head += fmt::format("{}: {}\r\n", name, value);
   head += "\r\n";

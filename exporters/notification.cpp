@@ -3,11 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "core/crypto.h"
+#include "net/http_client.h"
 
 namespace ddnswatch::exporters {
 
@@ -124,21 +123,6 @@ std::string feishu_sign(const std::string& secret, int64_t unix_seconds) {
   return base64_encode(hmac_sha256(std::to_string(unix_seconds) + "\n" + secret, ""));
 }
 
-std::optional<Duration> parse_retry_after(const std::string& value, WallTime now) {
-  if (value.empty()) return std::nullopt;
-  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (value.size() > 9) return std::nullopt;
-    return std::chrono::seconds(std::stol(value));
-  }
-  std::tm tm{};
-  // IMF-fixdate, the form RFC 9110 requires senders to use: "Sun, 06 Nov 1994 08:49:37 GMT".
-  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  if (when <= now) return Duration::zero();
-  return std::chrono::duration_cast<Duration>(when - now);
-}
-
 namespace {
 
 // Chat bots answer HTTP 200 with an error code in the body. The codes that mean "too many
@@ -186,7 +170,7 @@ Verdict judge(const std::string& preset, bool transferred, long status, const st
               const std::optional<std::string>& retry_after_header, WallTime now) {
   if (!transferred) return {Delivery::kRetry, "no answer", {}};
   std::optional<Duration> after;
-  if (retry_after_header) after = parse_retry_after(*retry_after_header, now);
+  if (retry_after_header) after = net::parse_retry_after(*retry_after_header, now);
   if (status == 429 || status == 408 || status >= 500) {
     return {Delivery::kRetry, fmt::format("HTTP {}", status), after};
   }
@@ -206,13 +190,6 @@ Verdict judge(const std::string& preset, bool transferred, long status, const st
     return judge_bot_body(preset, body);
   }
   return {};
-}
-
-Duration backoff(int attempt, Duration base, Duration cap, double jitter) {
-  double ms = static_cast<double>(base.count()) * std::pow(2.0, std::max(0, attempt - 1));
-  ms = std::min(ms, static_cast<double>(cap.count()));
-  ms *= std::clamp(jitter, 0.5, 1.5);
-  return Duration(static_cast<int64_t>(ms));
 }
 
 }  // namespace ddnswatch::exporters

@@ -67,11 +67,4 @@ struct Verdict {
 Verdict judge(const std::string& preset, bool transferred, long status, const std::string& body,
               const std::optional<std::string>& retry_after_header, WallTime now);
 
-/// A Retry-After value: delta seconds or an HTTP date; nullopt when it is neither.
-std::optional<Duration> parse_retry_after(const std::string& value, WallTime now);
-
-/// The wait before attempt number `attempt` (1 = the first retry): `base` doubled each time,
-/// capped at `cap`, scaled by `jitter` (0.8 .. 1.2, drawn by the caller).
-Duration backoff(int attempt, Duration base, Duration cap, double jitter);
-
 }  // namespace ddnswatch::exporters

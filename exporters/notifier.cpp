@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "core/backoff.h"
+
 namespace ddnswatch::exporters {
 
 using nlohmann::json;
@@ -118,7 +120,8 @@ struct Notifier::Impl {
     if (!r.transferred()) v.reason = r.describe();
     if (v.delivery == Delivery::kRetry && m.attempts < options.max_attempts) {
       std::uniform_real_distribution<double> jitter(0.8, 1.2);
-      Duration wait = backoff(m.attempts, options.retry_base, options.retry_cap, jitter(random));
+      Duration wait =
+          exponential_backoff(m.attempts, options.retry_base, options.retry_cap, jitter(random));
       if (v.retry_after) wait = std::clamp(*v.retry_after, wait, options.retry_cap * 2);
       spdlog::warn("notify {}: {} not delivered ({}); attempt {} of {} in {} ms", s->name, m.what,
                    v.reason, m.attempts + 1, options.max_attempts, wait.count());

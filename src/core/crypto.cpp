@@ -1,5 +1,6 @@
 #include "core/crypto.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -8,15 +9,29 @@
 
 namespace ddnswatch {
 
-std::string hmac_sha256(std::string_view key, std::string_view message) {
+namespace {
+
+std::string hmac(const EVP_MD* md, const char* name, std::string_view key,
+                 std::string_view message) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  if (HMAC(md, key.data(), static_cast<int>(key.size()),
            reinterpret_cast<const unsigned char*>(message.data()), message.size(), out,
            &len) == nullptr) {
-    throw std::runtime_error("HMAC-SHA256 failed");  // only when OpenSSL is out of memory
+    // Only when OpenSSL is out of memory.
+    throw std::runtime_error(std::string(name) + " failed");
   }
   return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+}  // namespace
+
+std::string hmac_sha256(std::string_view key, std::string_view message) {
+  return hmac(EVP_sha256(), "HMAC-SHA256", key, message);
+}
+
+std::string hmac_sha512(std::string_view key, std::string_view message) {
+  return hmac(EVP_sha512(), "HMAC-SHA512", key, message);
 }
 
 std::string sha256(std::string_view data) {
@@ -49,6 +64,56 @@ std::string base64_encode(std::string_view data) {
     out += '=';
   }
   return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  unsigned bits = 0;  // pending bits, most significant first
+  int nbits = 0;      // how many of them
+  int symbols = 0;    // base64 symbols and padding seen, for the length check
+  int padding = 0;
+  for (char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+    unsigned v = 0;
+    if (c >= 'A' && c <= 'Z') {
+      v = static_cast<unsigned>(c - 'A');
+    } else if (c >= 'a' && c <= 'z') {
+      v = static_cast<unsigned>(c - 'a' + 26);
+    } else if (c >= '0' && c <= '9') {
+      v = static_cast<unsigned>(c - '0' + 52);
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else if (c == '=') {
+      ++padding;
+      ++symbols;
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    if (padding > 0) return std::nullopt;  // data after padding
+    ++symbols;
+    bits = (bits << 6) | v;
+    nbits += 6;
+    if (nbits >= 8) {
+      nbits -= 8;
+      out += static_cast<char>((bits >> nbits) & 0xff);
+    }
+  }
+  // Whole quanta only, at most two padding characters, and no stray bits left set.
+  if (symbols % 4 != 0 || padding > 2) return std::nullopt;
+  if ((bits & ((1u << nbits) - 1)) != 0) return std::nullopt;
+  if ((padding == 1 && nbits != 2) || (padding == 2 && nbits != 4) ||
+      (padding == 0 && nbits != 0)) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string hex_encode(std::string_view data) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <map>
 #include <new>
 
@@ -30,6 +31,20 @@ const char* to_string(TransferError error) {
       return "protocol";
   }
   return "unknown";
+}
+
+std::optional<Duration> parse_retry_after(const std::string& value, WallTime now) {
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (value.size() > 9) return std::nullopt;
+    return std::chrono::seconds(std::stol(value));
+  }
+  std::tm tm{};
+  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  if (when <= now) return Duration::zero();
+  return std::chrono::duration_cast<Duration>(when - now);
 }
 
 std::optional<std::string> HttpResult::header(const std::string& name) const {
@@ -334,6 +349,10 @@ void HttpClient::Impl::add(HttpRequest request, Callback callback) {
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
   if (rq.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, rq.ca_file->c_str());
+  if (rq.ip_resolve != IpResolve::kAny) {
+    curl_easy_setopt(e, CURLOPT_IPRESOLVE,
+                     rq.ip_resolve == IpResolve::kIpv4 ? CURL_IPRESOLVE_V4 : CURL_IPRESOLVE_V6);
+  }
   curl_easy_setopt(e, CURLOPT_USERAGENT, "ddnswatch/" DDNSWATCH_VERSION_STRING);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());

@@ -18,6 +18,10 @@
 
 namespace ddnswatch::net {
 
+/// Which address family a request's connection uses (curl's CURLOPT_IPRESOLVE). IP echo
+/// services answer with the address the request came from, so each family asks over its own.
+enum class IpResolve { kAny, kIpv4, kIpv6 };
+
 struct HttpRequest {
   std::string method = "GET";
   /// May carry a token (webhook URLs do): it never appears in an HttpResult's error text.
@@ -29,6 +33,7 @@ struct HttpRequest {
   /// Certificates are always verified; this adds trust in a private CA (tests, in-house APIs).
   std::optional<std::filesystem::path> ca_file;
   size_t max_response_bytes = 1 << 20;  // a larger body fails the transfer
+  IpResolve ip_resolve = IpResolve::kAny;
 };
 
 /// Why a transfer failed, coarse enough for metrics and retry decisions.
@@ -58,6 +63,10 @@ struct HttpResult {
   /// "HTTP 503" or the transfer error, for logs.
   std::string describe() const;
 };
+
+/// A Retry-After value (RFC 9110): delta seconds or an IMF-fixdate such as
+/// "Sun, 06 Nov 1994 08:49:37 GMT", as a wait from `now`; nullopt when it is neither.
+std::optional<Duration> parse_retry_after(const std::string& value, WallTime now);
 
 /// Loop thread only. Destroying the client cancels what is in flight without calling back.
 class HttpClient {

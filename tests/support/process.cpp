@@ -32,8 +32,10 @@ Process::Process(std::vector<std::string> argv, const std::filesystem::path& dir
                  std::vector<std::string> extra_env) {
   static std::atomic<int> counter{0};
   int n = counter++;
-  out_ = dir / ("proc" + std::to_string(n) + ".out");
-  err_ = dir / ("proc" + std::to_string(n) + ".err");
+  // The test process's PID too: two test processes may be handed the same folder.
+  const std::string stem = "proc" + std::to_string(::getpid()) + "-" + std::to_string(n);
+  out_ = dir / (stem + ".out");
+  err_ = dir / (stem + ".err");
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

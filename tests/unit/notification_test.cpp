@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/backoff.h"
 #include "core/crypto.h"
 #include "exporters/notifier.h"
 #include "support/loop_runner.h"
@@ -100,6 +101,7 @@ TEST(NotificationTest, BotSignaturesMatchTheDocumentedAlgorithms) {
 }
 
 struct JudgeCase {
+  const char* name;
   const char* preset;
   bool transferred;
   long status;
@@ -122,84 +124,108 @@ TEST_P(JudgeTest, Judges) {
 INSTANTIATE_TEST_SUITE_P(
     Table, JudgeTest,
     ::testing::Values(
-        JudgeCase{"plain", true, 200, "", {}, Delivery::kDelivered, {}},
-        JudgeCase{"plain", true, 204, "", {}, Delivery::kDelivered, {}},
-        JudgeCase{"plain", false, 0, "", {}, Delivery::kRetry, {}},
-        JudgeCase{"plain", true, 500, "", {}, Delivery::kRetry, {}},
-        JudgeCase{"plain", true, 503, "", "120", Delivery::kRetry, seconds(120)},
-        JudgeCase{"plain", true, 429, "", "Sun, 24 Nov 2024 15:00:30 GMT", Delivery::kRetry,
-                  seconds(30)},
-        JudgeCase{"plain", true, 429, "", "soon", Delivery::kRetry, {}},
-        JudgeCase{"slack", true, 200, "ok", {}, Delivery::kDelivered, {}},
-        JudgeCase{"slack", true, 403, "invalid_token", {}, Delivery::kRejected, {}},
-        JudgeCase{"slack", true, 404, "no_service", {}, Delivery::kRejected, {}},
+        JudgeCase{"Plain200", "plain", true, 200, "", {}, Delivery::kDelivered, {}},
+        JudgeCase{"Plain204", "plain", true, 204, "", {}, Delivery::kDelivered, {}},
+        JudgeCase{"PlainNoAnswer", "plain", false, 0, "", {}, Delivery::kRetry, {}},
+        JudgeCase{"Plain500", "plain", true, 500, "", {}, Delivery::kRetry, {}},
+        JudgeCase{"Plain503RetryAfterSeconds", "plain", true, 503, "", "120", Delivery::kRetry,
+                  seconds(120)},
+        JudgeCase{"Plain429RetryAfterDate", "plain", true, 429, "", "Sun, 24 Nov 2024 15:00:30 GMT",
+                  Delivery::kRetry, seconds(30)},
         JudgeCase{
-            "dingtalk", true, 200, R"({"errcode":0,"errmsg":"ok"})", {}, Delivery::kDelivered, {}},
-        JudgeCase{"dingtalk",
+            "Plain429RetryAfterGarbage", "plain", true, 429, "", "soon", Delivery::kRetry, {}},
+        JudgeCase{"Slack200", "slack", true, 200, "ok", {}, Delivery::kDelivered, {}},
+        JudgeCase{"Slack403", "slack", true, 403, "invalid_token", {}, Delivery::kRejected, {}},
+        JudgeCase{"Slack404", "slack", true, 404, "no_service", {}, Delivery::kRejected, {}},
+        JudgeCase{"DingtalkOk",
+                  "dingtalk",
+                  true,
+                  200,
+                  R"({"errcode":0,"errmsg":"ok"})",
+                  {},
+                  Delivery::kDelivered,
+                  {}},
+        JudgeCase{"DingtalkKeyword",
+                  "dingtalk",
                   true,
                   200,
                   R"({"errcode":310000,"errmsg":"keywords not in content"})",
                   {},
                   Delivery::kRejected,
                   {}},
-        JudgeCase{"dingtalk",
+        JudgeCase{"DingtalkTooFast",
+                  "dingtalk",
                   true,
                   200,
                   R"({"errcode":130101,"errmsg":"send too fast"})",
                   {},
                   Delivery::kRetry,
                   seconds(60)},
-        JudgeCase{"dingtalk", true, 200, "<html>proxy</html>", {}, Delivery::kRejected, {}},
-        JudgeCase{"wecom",
+        JudgeCase{"DingtalkHtml",
+                  "dingtalk",
+                  true,
+                  200,
+                  "<html>proxy</html>",
+                  {},
+                  Delivery::kRejected,
+                  {}},
+        JudgeCase{"WecomBadUrl",
+                  "wecom",
                   true,
                   200,
                   R"({"errcode":93000,"errmsg":"invalid webhook url"})",
                   {},
                   Delivery::kRejected,
                   {}},
-        JudgeCase{"wecom",
+        JudgeCase{"WecomFrequency",
+                  "wecom",
                   true,
                   200,
                   R"({"errcode":45009,"errmsg":"api freq out of limit"})",
                   {},
                   Delivery::kRetry,
                   seconds(60)},
-        JudgeCase{"feishu",
+        JudgeCase{"FeishuOk",
+                  "feishu",
                   true,
                   200,
                   R"({"code":0,"msg":"success","data":{}})",
                   {},
                   Delivery::kDelivered,
                   {}},
-        JudgeCase{"feishu",
+        JudgeCase{"FeishuOldOk",
+                  "feishu",
                   true,
                   200,
                   R"({"StatusCode":0,"StatusMessage":"success"})",
                   {},
                   Delivery::kDelivered,
                   {}},
-        JudgeCase{"feishu",
+        JudgeCase{"FeishuSign",
+                  "feishu",
                   true,
                   200,
                   R"({"code":19021,"msg":"sign match fail"})",
                   {},
                   Delivery::kRejected,
                   {}},
-        JudgeCase{"feishu",
+        JudgeCase{"FeishuTooMany",
+                  "feishu",
                   true,
                   200,
                   R"({"code":9499,"msg":"too many request"})",
                   {},
                   Delivery::kRetry,
-                  seconds(60)}));
+                  seconds(60)}),
+    [](const auto& p) { return std::string(p.param.name); });
 
-TEST(NotificationTest, BackoffDoublesUpToTheCapWithJitter) {
-  EXPECT_EQ(backoff(1, seconds(2), seconds(300), 1.0), seconds(2));
-  EXPECT_EQ(backoff(2, seconds(2), seconds(300), 1.0), seconds(4));
-  EXPECT_EQ(backoff(5, seconds(2), seconds(300), 1.0), seconds(32));
-  EXPECT_EQ(backoff(20, seconds(2), seconds(300), 1.0), seconds(300));
-  EXPECT_EQ(backoff(1, seconds(2), seconds(300), 0.8), milliseconds(1600));
-  EXPECT_EQ(backoff(20, seconds(2), seconds(300), 1.2), seconds(360));
+TEST(BackoffTest, DoublesUpToTheCapWithJitter) {
+  EXPECT_EQ(exponential_backoff(1, seconds(2), seconds(300), 1.0), seconds(2));
+  EXPECT_EQ(exponential_backoff(2, seconds(2), seconds(300), 1.0), seconds(4));
+  EXPECT_EQ(exponential_backoff(5, seconds(2), seconds(300), 1.0), seconds(32));
+  EXPECT_EQ(exponential_backoff(20, seconds(2), seconds(300), 1.0), seconds(300));
+  EXPECT_EQ(exponential_backoff(1, seconds(2), seconds(300), 0.8), milliseconds(1600));
+  EXPECT_EQ(exponential_backoff(20, seconds(2), seconds(300), 1.2), seconds(360));
 }
 
 // --- the Notifier on a real loop against a local receiver ---
