@@ -22,6 +22,9 @@ packages=(
   chromium
   # the DNS lab of the integration tests (tests/lab/lab.sh): BIND, dig and nsupdate, unbound
   bind9 bind9-dnsutils unbound
+  # the RFC 2136 provider's integration test also updates a PowerDNS Authoritative (started by
+  # the test with the SQLite backend; pdnsutil imports the TSIG keys)
+  pdns-server pdns-backend-sqlite3
   # benchmarks (bench/): an authoritative server, the reference load generator, and ss
   # (iproute2) for the free-port check; taskset comes with util-linux, which Debian always has
   knot dnsperf iproute2

@@ -1,0 +1,84 @@
+// The seam between the updater and a DNS provider: one interface, one implementation file per
+// provider (rfc2136.cpp, powerdns.cpp, cloudflare.cpp, ...). A provider reads the record as the
+// provider holds it, writes only when it differs from what is wanted, and reports the outcome
+// in terms the updater's decision and the metrics understand. Providers never delete a record
+// because nothing is wanted: the updater never asks them to.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/event_loop.h"
+#include "core/result.h"
+
+namespace ddnswatch::net {
+class HttpClient;
+}
+
+namespace ddnswatch::providers {
+
+/// How one reconciliation ended (the `outcome` label of ddnswatch_record_updates_total).
+enum class Outcome {
+  kUpdated,      // the provider held something else; it now holds the wanted addresses
+  kUnchanged,    // it already held them: nothing was written
+  kFailed,       // could not complete (network, timeout, 5xx, SERVFAIL, dnserr/911): retry later
+  kRateLimited,  // the provider asked us to slow down (429, a throttling code): retry after
+  kRejected,     // the provider refused (bad credentials, no such zone, NOTAUTH, badauth):
+                 // retrying will not help until the config changes
+};
+const char* to_string(Outcome outcome);
+
+struct Reconciliation {
+  Outcome outcome = Outcome::kFailed;
+  /// For people, in plain words, never a secret: "TSIG BADTIME: the server's clock is 612 s
+  /// ahead of ours (fudge 300 s); fix the clock", "HTTP 403: token lacks Zone.DNS.Edit".
+  std::string message;
+  /// The addresses the provider held before (empty: the record did not exist).
+  std::vector<std::string> before;
+  /// The provider told us when to come back (Retry-After, a documented block time).
+  std::optional<Duration> retry_after;
+  /// Our clock's offset from the provider's (their time minus ours), when it could be measured
+  /// (HTTP Date header, TSIG time signed); set whenever the provider reports skew.
+  std::optional<Duration> clock_skew;
+};
+
+/// What the updater asks for: the record as the config names it, and the full set of
+/// addresses it must hold (one family; never empty).
+struct Desired {
+  std::string name;  // fully qualified, no final dot
+  config::RecordType type = config::RecordType::kA;
+  std::vector<std::string> addresses;  // canonical text, sorted
+  std::optional<int> ttl;              // unset: keep the provider's (or its default on create)
+};
+
+/// What a provider may use. All on the loop thread.
+struct ProviderContext {
+  EventLoop& loop;
+  net::HttpClient& http;
+  const Clock& clock;
+};
+
+/// Loop thread only. A provider may keep state between calls (a zone id, a record id) but must
+/// still read before writing each time: the record may have been edited by hand.
+class Provider {
+ public:
+  using Done = std::function<void(Reconciliation)>;
+  virtual ~Provider() = default;
+  virtual std::string kind() const = 0;
+  /// Reads the record and writes `desired` only when it differs. `done` runs exactly once,
+  /// later, on the loop thread (never inside reconcile()). Destroying the provider cancels
+  /// what is in flight without calling `done`.
+  virtual void reconcile(const Desired& desired, Done done) = 0;
+};
+
+/// The provider for a record's config; fails only when the config cannot work (a bad key).
+Result<std::unique_ptr<Provider>> make_provider(const config::ProviderConfig& config,
+                                                ProviderContext context);
+
+}  // namespace ddnswatch::providers
