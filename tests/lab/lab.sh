@@ -107,6 +107,10 @@ fixed   5 IN A 192.0.2.10
 www     5 IN CNAME fixed.$ZONE.
 txt     5 IN TXT "hello"
 v6      5 IN AAAA 2001:db8::10
+; What a DNS "what is my IP" service would answer (IP detection tests).
+myip    5 IN A 198.51.100.7
+myip    5 IN AAAA 2001:db8::7
+myip    5 IN TXT "198.51.100.7"
 EOF
     local i
     for i in 1 2 3 4 5 6 7 8 9; do
@@ -282,7 +286,9 @@ start_lab() {
 
   write_named "$dir" auth1 "$AUTH1" "$auth_port" 100
   write_auth_unbound "$dir" auth2 "$AUTH2" "$auth_port" 90
-  write_unbound "$dir" fast "$FAST" "$cache_port" "$auth_port" ""
+  # Cloudflare's whoami.cloudflare (TXT, class CH), for the IP detection tests.
+  write_unbound "$dir" fast "$FAST" "$cache_port" "$auth_port" \
+    "  local-data: 'whoami.cloudflare. CH TXT \"198.51.100.7\"'"
   write_unbound "$dir" slow15 "$SLOW15" "$cache_port" "$auth_port" "  cache-min-ttl: 15"
   write_unbound "$dir" slow30 "$SLOW30" "$cache_port" "$auth_port" "  cache-min-ttl: 30"
   local split_data="  local-zone: \"$ZONE.\" transparent" n

@@ -160,6 +160,10 @@ def negative_cases(base):
     case("unknown IP source", "/detect/ipv4/sources/0",
          lambda d: d["detect"]["ipv4"]["sources"].__setitem__(0, "ipfy"))
     case("quorum 0", "/detect/ipv4/quorum", lambda d: d["detect"]["ipv4"].update({"quorum": 0}))
+    case("dns source without a server", "/detect/ipv4/sources/0",
+         lambda d: d["detect"]["ipv4"]["sources"].__setitem__(0, "dns:myip.opendns.com"))
+    case("allow entry that is no range", "/detect/allow/0",
+         lambda d: d["detect"].update({"allow": ["cgnat"]}))
     case("listen without port", "/listen", lambda d: d.update({"listen": "127.0.0.1"}))
     case("tls without key_file", "/web/tls",
          lambda d: d.update({"web": {"tls": {"cert_file": "tls/fullchain.pem"}}}))
