@@ -42,7 +42,8 @@ test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
 # Everything built with clang 14 under AddressSanitizer and UndefinedBehaviorSanitizer;
-# the unit tests run, and the DNS engine, probe, notification and TLS tests against real servers.
+# the unit tests run, and the DNS engine, probe, notification, TLS, RFC 2136, updater and IP
+# detection tests against real servers.
 test-asan: deps
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(BUILD_ASAN) -G Ninja -DDDNSWATCH_WERROR=ON \
 	  -DDDNSWATCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
@@ -50,7 +51,7 @@ test-asan: deps
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -L unit -j $(JOBS) && \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -R '^(DnsEngineTest|ProbeTest|NotifyTest|TlsTest)\.' -j $(JOBS)
+	  ctest --output-on-failure -R '^(DnsEngineTest|ProbeTest|NotifyTest|TlsTest|Rfc2136BindTest|Rfc2136PowerDnsTest|UpdaterE2eTest|IpDetect[A-Za-z]*Test|DetectCliTest)\.' -j $(JOBS)
 
 SOURCES = $(shell git ls-files '*.cpp' '*.h')
 

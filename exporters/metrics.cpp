@@ -26,6 +26,8 @@ using Labels = std::map<std::string, std::string>;
 // zero is a zero, not a missing series.
 const char* const kOutcomes[] = {"noerror", "nodata",  "nxdomain", "servfail",
                                  "refused", "timeout", "network",  "malformed"};
+const char* const kRecordOutcomes[] = {"updated", "unchanged", "failed", "rate_limited",
+                                       "rejected"};
 const char* const kNotificationOutcomes[] = {"delivered", "failed", "dropped"};
 const char* const kStates[] = {"match", "stale", "foreign", "empty", "nxdomain", "error"};
 
@@ -176,6 +178,65 @@ struct Metrics::Impl {
           .Help("Messages waiting for delivery (or in flight) per sink.")
           .Register(registry);
 
+  Family<Gauge>& public_ip_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_public_ip_info")
+          .Help("The trusted public address of a family; the value is always 1.")
+          .Register(registry);
+  Family<Counter>& ip_changes_family =
+      prometheus::BuildCounter()
+          .Name("ddnswatch_public_ip_changes_total")
+          .Help("Changes of the trusted public address per family (a restart is not a change).")
+          .Register(registry);
+  Family<Gauge>& ip_change_time_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_public_ip_last_change_timestamp_seconds")
+          .Help("Unix time when the trusted public address of a family last changed.")
+          .Register(registry);
+  Family<Gauge>& ip_source_up_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_ip_source_up")
+          .Help(
+              "1 if the IP source's last answer was a valid public address of the family, else "
+              "0.")
+          .Register(registry);
+  Family<Gauge>& ip_agreeing_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_ip_sources_agreeing")
+          .Help("IP sources that agree with the chosen address (0 when no address was trusted).")
+          .Register(registry);
+  Family<Counter>& record_updates_family =
+      prometheus::BuildCounter()
+          .Name("ddnswatch_record_updates_total")
+          .Help(
+              "Reconciliations of a record with its provider by outcome: updated, unchanged, "
+              "failed, rate_limited, rejected.")
+          .Register(registry);
+  Family<Gauge>& record_in_sync_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_record_in_sync")
+          .Help("1 if the provider holds the record's desired addresses, else 0.")
+          .Register(registry);
+  Family<Gauge>& record_update_time_family =
+      prometheus::BuildGauge()
+          .Name("ddnswatch_record_last_update_timestamp_seconds")
+          .Help("Unix time of the last write of a record at its provider.")
+          .Register(registry);
+  Family<Histogram>& provider_duration_family =
+      prometheus::BuildHistogram()
+          .Name("ddnswatch_provider_request_duration_seconds")
+          .Help("Duration of a record's reconciliation with its provider (read and write).")
+          .Register(registry);
+
+  Series<Gauge> public_ip{public_ip_family};
+  Series<Counter> ip_changes{ip_changes_family};
+  Series<Gauge> ip_change_time{ip_change_time_family};
+  Series<Gauge> ip_source_up{ip_source_up_family};
+  Series<Gauge> ip_agreeing{ip_agreeing_family};
+  Series<Counter> record_updates{record_updates_family};
+  Series<Gauge> record_in_sync{record_in_sync_family};
+  Series<Gauge> record_update_time{record_update_time_family};
+  Series<Histogram> provider_duration{provider_duration_family};
   Series<Gauge> resolver_info{resolver_info_family};
   Series<Counter> notifications{notifications_family};
   Series<Counter> notification_retries{notification_retries_family};
@@ -247,6 +308,9 @@ void Metrics::config_loaded(bool ok, WallTime when) {
 
 void Metrics::dns_query_done(const std::string& resolver, const char* outcome,
                              std::chrono::microseconds latency) {
+  // The DNS sources of address detection ("ipdetect/FAMILY/SOURCE") are not resolvers that
+  // anyone watches; ddnswatch_ip_source_up reports on them.
+  if (resolver.starts_with("ipdetect/")) return;
   impl_->queries.get({{"resolver", resolver}, {"outcome", outcome}}).Increment();
   impl_->query_duration.get({{"resolver", resolver}}, latency_buckets())
       .Observe(std::chrono::duration<double>(latency).count());
@@ -373,6 +437,90 @@ void Metrics::notification_retried(const std::string& sink) {
 
 void Metrics::notification_queue(const std::string& sink, size_t length) {
   impl_->notification_queue.get({{"sink", sink}}).Set(static_cast<double>(length));
+}
+
+void Metrics::ip_sources_configured(const std::string& family,
+                                    const std::vector<std::string>& sources) {
+  Impl& m = *impl_;
+  std::set<std::string> keep(sources.begin(), sources.end());
+  m.ip_source_up.retain(
+      [&](const Labels& l) { return l.at("family") != family || keep.count(l.at("source")) != 0; });
+  if (sources.empty()) {
+    auto other = [&](const Labels& l) { return l.at("family") != family; };
+    m.ip_agreeing.retain(other);
+    m.ip_changes.retain(other);
+    m.ip_change_time.retain(other);
+    m.public_ip.retain(other);
+    return;
+  }
+  for (const auto& s : sources) m.ip_source_up.get({{"source", s}, {"family", family}});
+  m.ip_agreeing.get({{"family", family}});
+  m.ip_changes.get({{"family", family}});
+  m.ip_change_time.get({{"family", family}});
+}
+
+void Metrics::ip_source_result(const std::string& source, const std::string& family, bool up) {
+  impl_->ip_source_up.get({{"source", source}, {"family", family}}).Set(up ? 1 : 0);
+}
+
+void Metrics::ip_sources_agreeing(const std::string& family, int agreeing) {
+  impl_->ip_agreeing.get({{"family", family}}).Set(agreeing);
+}
+
+void Metrics::records_configured(const std::vector<RecordInfo>& records) {
+  Impl& m = *impl_;
+  std::set<std::pair<std::string, std::string>> pairs;
+  std::set<std::string> ids;
+  std::set<std::string> kinds;
+  for (const auto& r : records) {
+    pairs.emplace(r.record, r.provider);
+    ids.insert(r.record);
+    kinds.insert(r.provider);
+  }
+  m.record_updates.retain([&](const Labels& l) {
+    return pairs.count({l.at("record"), l.at("provider")}) != 0;
+  });
+  auto by_record = [&](const Labels& l) { return ids.count(l.at("record")) != 0; };
+  m.record_in_sync.retain(by_record);
+  m.record_update_time.retain(by_record);
+  m.provider_duration.retain([&](const Labels& l) { return kinds.count(l.at("provider")) != 0; });
+  for (const auto& r : records) {
+    for (const char* o : kRecordOutcomes) {
+      m.record_updates.get({{"record", r.record}, {"provider", r.provider}, {"outcome", o}});
+    }
+    m.record_in_sync.get({{"record", r.record}});
+    m.record_update_time.get({{"record", r.record}});
+    m.provider_duration.get({{"provider", r.provider}}, latency_buckets());
+  }
+}
+
+void Metrics::record_reconciled(const RecordInfo& record, const char* outcome, Duration took,
+                                WallTime when) {
+  Impl& m = *impl_;
+  m.record_updates
+      .get({{"record", record.record}, {"provider", record.provider}, {"outcome", outcome}})
+      .Increment();
+  m.provider_duration.get({{"provider", record.provider}}, latency_buckets())
+      .Observe(std::chrono::duration<double>(took).count());
+  if (std::string_view(outcome) == "updated") {
+    m.record_update_time.get({{"record", record.record}}).Set(to_unix_seconds(when));
+  }
+}
+
+void Metrics::record_in_sync(const std::string& record, bool in_sync) {
+  impl_->record_in_sync.get({{"record", record}}).Set(in_sync ? 1 : 0);
+}
+
+void Metrics::public_ip(const std::string& family, const std::string& address, bool changed,
+                        WallTime when) {
+  Impl& m = *impl_;
+  m.public_ip.retain(
+      [&](const Labels& l) { return l.at("family") != family || l.at("address") == address; });
+  m.public_ip.get({{"family", family}, {"address", address}}).Set(1);
+  if (changed) {
+    m.ip_changes.get({{"family", family}}).Increment();
+    m.ip_change_time.get({{"family", family}}).Set(to_unix_seconds(when));
+  }
 }
 
 void Metrics::authoritative_serial(const std::string& zone, const std::string& nameserver,

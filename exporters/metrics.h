@@ -19,7 +19,9 @@ struct BuildInfo {
 class Metrics final : public ConfigObserver,
                       public DnsQueryObserver,
                       public MonitorObserver,
-                      public NotifyObserver {
+                      public NotifyObserver,
+                      public IpDetectObserver,
+                      public UpdaterObserver {
  public:
   explicit Metrics(const BuildInfo& build);
   ~Metrics() override;
@@ -39,6 +41,18 @@ class Metrics final : public ConfigObserver,
   void authoritative_serial(const std::string& zone, const std::string& nameserver,
                             uint32_t serial) override;
   void cycle_done(Duration duration, WallTime when) override;
+
+  void ip_sources_configured(const std::string& family,
+                             const std::vector<std::string>& sources) override;
+  void ip_source_result(const std::string& source, const std::string& family, bool up) override;
+  void ip_sources_agreeing(const std::string& family, int agreeing) override;
+
+  void records_configured(const std::vector<RecordInfo>& records) override;
+  void record_reconciled(const RecordInfo& record, const char* outcome, Duration took,
+                         WallTime when) override;
+  void record_in_sync(const std::string& record, bool in_sync) override;
+  void public_ip(const std::string& family, const std::string& address, bool changed,
+                 WallTime when) override;
 
   void notify_configured(const std::vector<std::string>& sinks) override;
   void notification_done(const std::string& sink, const char* outcome) override;

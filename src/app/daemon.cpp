@@ -17,10 +17,13 @@
 #include "exporters/metrics.h"
 #include "exporters/notifier.h"
 #include "exporters/status_page.h"
+#include "ipdetect/ip_detector.h"
 #include "monitor/monitor.h"
 #include "net/http_client.h"
+#include "providers/provider.h"
 #include "resolvers/directory.h"
 #include "resolvers/dns_engine.h"
+#include "updater/updater.h"
 
 #ifndef DDNSWATCH_VERSION
 #define DDNSWATCH_VERSION "0.0.0"
@@ -92,6 +95,11 @@ struct Daemon::Impl {
   std::unique_ptr<monitor::Monitor> monitor;
   std::unique_ptr<net::HttpClient> http_client;
   std::unique_ptr<exporters::Notifier> notifier;
+  std::unique_ptr<updater::Updater> updater;
+  std::unique_ptr<ipdetect::IpDetector> detector;
+  std::unique_ptr<Timer> detect_timer;
+  std::map<std::string, std::string> public_ips;     // family -> the trusted address
+  std::map<std::string, std::string> last_verdicts;  // family -> the last verdict logged
 
   Impl(DaemonOptions o, config::Config c, const Clock& clk)
       : options(std::move(o)), cfg(std::move(c)), clock(clk) {}
@@ -132,10 +140,20 @@ struct Daemon::Impl {
           200, "text/html; charset=utf-8", exporters::status_page_html(), {}};
     };
     r["/status"] = [this](const exporters::HttpRequest&) {
-      return exporters::HttpResponse{
-          200, "application/json", monitor ? monitor->status_json() : "{}", {}};
+      return exporters::HttpResponse{200, "application/json", status_document(), {}};
     };
     return r;
+  }
+
+  // Any thread: the monitor's document with the updater's "records" added.
+  std::string status_document() const {
+    std::string doc = monitor ? monitor->status_json() : "{}";
+    const std::string records = updater ? updater->status_json() : "[]";
+    const size_t close = doc.rfind('}');
+    if (close == std::string::npos) return doc;
+    const bool empty = doc.find_first_not_of(" \n{") == close;
+    doc.insert(close, std::string(empty ? "" : ",") + "\"records\":" + records);
+    return doc;
   }
 
   Result<std::unique_ptr<exporters::HttpServer>> start_http(const config::Config& c) {
@@ -216,6 +234,54 @@ struct Daemon::Impl {
     notifier->configure(c.notify, watched);
   }
 
+  // Detection runs at once, then every detect.interval; each family on its own.
+  void configure_detection(const config::Config& c) {
+    detector->configure(c.detect);
+    if (!c.detect.ipv4 && !c.detect.ipv6) {
+      detect_timer->stop();
+      return;
+    }
+    detect_timer->start(Duration::zero(), c.detect.interval);
+  }
+
+  void run_detection() {
+    for (auto [family, wanted] :
+         {std::pair{ipdetect::Family::kIpv4, cfg.detect.ipv4.has_value()},
+          std::pair{ipdetect::Family::kIpv6, cfg.detect.ipv6.has_value()}}) {
+      if (!wanted) continue;
+      detector->detect(family, [this](ipdetect::Detection d) { detected(d); });
+    }
+  }
+
+  // A failed detection leaves everything as it is: no address is never an address.
+  void detected(const ipdetect::Detection& d) {
+    const std::string family = ipdetect::to_string(d.family);
+    if (last_verdicts[family] != d.verdict) {
+      // The verdict is logged when it changes, not at every interval.
+      spdlog::log(d.address ? spdlog::level::info : spdlog::level::warn, "detect {}", d.verdict);
+      last_verdicts[family] = d.verdict;
+    }
+    if (!d.address) return;
+    const WallTime now = clock.wall_now();
+    const std::string previous = public_ips[family];
+    const bool changed = !previous.empty() && previous != *d.address;
+    if (previous != *d.address) {
+      public_ips[family] = *d.address;
+      state_data["detect"][family] = {{"address", *d.address}, {"since", format_utc(now)}};
+      save_state();
+    }
+    metrics.public_ip(family, *d.address, changed, now);
+    const auto type =
+        d.family == ipdetect::Family::kIpv4 ? config::RecordType::kA : config::RecordType::kAAAA;
+    if (changed) {
+      spdlog::info("public {} address changed from {} to {}", ipdetect::display_name(d.family),
+                   previous, *d.address);
+      notifier->publish(exporters::Notification{"ip_changed", "", config::to_string(type), "",
+                                                *d.address + " (was " + previous + ")", now});
+    }
+    updater->set_address(type, *d.address);
+  }
+
   void reload() {
     spdlog::info("reloading {}", options.config_path.string());
     auto loaded = load_and_check_config(options.config_path);
@@ -259,6 +325,8 @@ struct Daemon::Impl {
     cfg = std::move(next);
     configure_monitor(cfg, loaded->directory);
     configure_notifier(cfg, loaded->directory);
+    updater->configure(cfg);
+    configure_detection(cfg);
     metrics.config_loaded(true, clock.wall_now());
     spdlog::info("configuration reloaded");
   }
@@ -314,7 +382,38 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
                                                         self->clock.wall_now()});
       });
   if (impl->state_data.contains("monitor")) impl->monitor->restore(impl->state_data["monitor"]);
+  impl->updater = std::make_unique<updater::Updater>(
+      *impl->loop, clock,
+      [self](const config::ProviderConfig& pc) {
+        return providers::make_provider(pc, {*self->loop, *self->http_client, self->clock});
+      },
+      &impl->metrics,
+      [self](const nlohmann::json& saved) {
+        self->state_data["updater"] = saved;
+        self->save_state();
+      },
+      [self](const updater::RecordEvent& e) {
+        self->notifier->publish(exporters::Notification{e.event, e.name, e.qtype, "", e.detail,
+                                                        self->clock.wall_now()});
+      },
+      [self](const std::string& name, config::RecordType type, const updater::Addresses& held) {
+        self->monitor->record_held(name, type, held);
+      });
+  if (impl->state_data.contains("updater")) impl->updater->restore(impl->state_data["updater"]);
   impl->configure_monitor(impl->cfg, checked.directory);
+  impl->updater->configure(impl->cfg);
+  // The addresses trusted before a restart: a restart is not a change.
+  if (impl->state_data.contains("detect") && impl->state_data["detect"].is_object()) {
+    for (const auto& [family, j] : impl->state_data["detect"].items()) {
+      if (j.is_object() && j.contains("address") && j["address"].is_string()) {
+        impl->public_ips[family] = j["address"].get<std::string>();
+      }
+    }
+  }
+  impl->detector = std::make_unique<ipdetect::IpDetector>(*impl->loop, *impl->http_client,
+                                                          *impl->engine, clock, &impl->metrics);
+  impl->detect_timer = impl->loop->make_timer([self] { self->run_detection(); });
+  impl->configure_detection(impl->cfg);
   auto server = impl->start_http(impl->cfg);
   if (!server) return tl::unexpected(server.error());
   impl->http = std::move(*server);
@@ -327,6 +426,9 @@ Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Daemon::~Daemon() {
   // Handles on the loop go before the loop itself.
   impl_->http.reset();
+  impl_->detect_timer.reset();
+  impl_->detector.reset();
+  impl_->updater.reset();
   impl_->monitor.reset();
   impl_->notifier.reset();
   impl_->http_client.reset();

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "app/daemon.h"
+#include "app/detect.h"
+#include "app/once.h"
 #include "app/probe.h"
 #include "config/config_loader.h"
 #include "core/logging.h"
@@ -101,6 +103,32 @@ int main(int argc, char** argv) {
                    "Port on which to ask the authoritative servers (default 53)")
       ->check(CLI::Range(1, 65535));
 
+  app::DetectOptions detect_options;
+  std::string detect_family;
+  auto* detect = cli.add_subcommand(
+      "detect",
+      "Ask every IP source of the config once and show what each says; exit 0 when every "
+      "family's sources reached their quorum");
+  detect
+      ->add_option("-f,--family", detect_family,
+                   "ipv4 or ipv6 (default: every family the config has sources for)")
+      ->check(CLI::IsMember({"ipv4", "ipv6"}));
+  detect->add_flag("--json", detect_options.json, "Print JSON instead of a table");
+
+  app::OnceOptions once_options;
+  int once_verify_seconds = 30;
+  bool once_no_verify = false;
+  auto* once = cli.add_subcommand(
+      "once",
+      "One full cycle: detect the public addresses, update every record that differs, and "
+      "verify at the zone's authoritative servers; exit 0 done and served, 1 failed, 3 updated "
+      "but not yet served everywhere");
+  once->add_flag("--json", once_options.json, "Print JSON instead of a table");
+  once->add_flag("--no-verify", once_no_verify, "Skip the check at the authoritative servers");
+  once->add_option("--verify-timeout", once_verify_seconds,
+                   "Seconds to wait for every authoritative server to answer (default 30)")
+      ->check(CLI::Range(1, 3600));
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -112,6 +140,19 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  // The one-shot commands (probe, detect, once) print their report on stdout and log only
+  // warnings to stderr, unless --log-level says otherwise.
+  auto quiet_logging = [&]() {
+    LogOptions quiet;
+    quiet.level = log_level.empty() ? "warn" : log_level;
+    quiet.format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+    if (auto r = setup_logging(quiet); !r) {
+      fmt::print(stderr, "{}\n", r.error().message);
+      return false;
+    }
+    return true;
+  };
+
   if (version->parsed()) {
     fmt::print("ddnswatch {} (revision {})\nc-ares {}, libcurl {}\n", app::version(),
                app::revision(), resolvers::cares_version(),
@@ -120,13 +161,7 @@ int main(int argc, char** argv) {
   }
 
   if (probe->parsed()) {
-    LogOptions quiet;
-    quiet.level = log_level.empty() ? "warn" : log_level;
-    quiet.format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
-    if (auto r = setup_logging(quiet); !r) {
-      fmt::print(stderr, "{}\n", r.error().message);
-      return kExitUsage;
-    }
+    if (!quiet_logging()) return kExitUsage;
     auto split = [](const std::string& text) {
       std::vector<std::string> out;
       size_t start = 0;
@@ -159,6 +194,55 @@ int main(int argc, char** argv) {
       return kExitFailure;
     }
     return app::run_probe(probe_options, checked->config, checked->directory);
+  }
+
+  if (once->parsed()) {
+    if (!quiet_logging()) return kExitUsage;
+    once_options.verify = !once_no_verify;
+    once_options.verify_timeout = std::chrono::seconds(once_verify_seconds);
+    auto loaded = app::load_and_check_config(config_path);
+    if (!loaded) {
+      print_diagnostics(config_path, loaded.error());
+      return kExitFailure;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      fmt::print(stderr, "curl_global_init failed\n");
+      return kExitFailure;
+    }
+    int code = kExitFailure;
+    {
+      auto cares = resolvers::CaresLibrary::init();
+      if (!cares) {
+        fmt::print(stderr, "{}\n", cares.error().message);
+      } else {
+        code = app::run_once(once_options, loaded->config, loaded->directory);
+      }
+    }
+    curl_global_cleanup();
+    return code;
+  }
+
+  if (detect->parsed()) {
+    if (!quiet_logging()) return kExitUsage;
+    if (!detect_family.empty()) detect_options.family = detect_family;
+    auto loaded = app::load_and_check_config(config_path);
+    if (!loaded) {
+      print_diagnostics(config_path, loaded.error());
+      return kExitFailure;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      fmt::print(stderr, "curl_global_init failed\n");
+      return kExitFailure;
+    }
+    auto cares = resolvers::CaresLibrary::init();
+    if (!cares) {
+      fmt::print(stderr, "{}\n", cares.error().message);
+      curl_global_cleanup();
+      return kExitFailure;
+    }
+    const int code = app::run_detect(detect_options, loaded->config);
+    curl_global_cleanup();
+    return code;
   }
 
   if (check->parsed()) {

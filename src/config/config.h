@@ -3,11 +3,13 @@
 // documented in docs/config.md and described by config/ddnswatch.schema.json.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
+#include <tl/expected.hpp>
 #include <variant>
 #include <vector>
 
@@ -31,14 +33,71 @@ struct LogConfig {
 };
 
 struct FamilyDetect {
-  std::vector<std::string> sources;  // "cloudflare-trace", "interface:eth0", "static:IP", ...
+  /// As written: "cloudflare-trace", "url:...", "dns:...", "interface:eth0", "static:IP". Each
+  /// text is also the source's `source` metric label; parse_ip_source reads it.
+  std::vector<std::string> sources;
   int quorum = 1;
 };
 
 struct DetectConfig {
   Duration interval = std::chrono::minutes(5);
+  Duration timeout = std::chrono::seconds(10);  // one source's request (HTTP or DNS, all tries)
+  /// Ranges accepted despite the bogon filter ("100.64.0.0/10" for CGNAT, a lab's range);
+  /// each checked by parse_ip_range.
+  std::vector<std::string> allow;
+  std::optional<std::filesystem::path> ca_file;  // extra trust anchors for https echo sources
   std::optional<FamilyDetect> ipv4;
   std::optional<FamilyDetect> ipv6;
+};
+
+/// One entry of detect.ipv4/ipv6.sources, parsed. Named sources become the URL or the DNS
+/// question they stand for, so the IP detector only knows the generic kinds.
+struct IpSourceSpec {
+  enum class Kind { kHttp, kDns, kInterface, kStatic };
+  /// How an HTTP answer is read: kAuto is JSON when the Content-Type says so, else text.
+  enum class Format { kAuto, kText, kTrace, kJson };
+  /// Which IPv6 address of an interface: non-temporary (stable) or a privacy address.
+  enum class Policy { kStable, kTemporary };
+
+  Kind kind = Kind::kStatic;
+  std::string url;  // kHttp, without the "#format" fragment
+  Format format = Format::kAuto;
+  std::string dns_name;    // kDns, without the final dot
+  std::string dns_server;  // an IP literal
+  uint16_t dns_port = 53;
+  std::string dns_type;  // "A", "AAAA" or "TXT"
+  bool dns_chaos = false;
+  bool dns_recursion = true;
+  std::string interface;  // kInterface
+  Policy policy = Policy::kStable;
+  std::optional<std::string> suffix;  // IPv6 host part put after the interface's prefix
+  int prefix_length = 64;             // where the prefix ends when `suffix` is set
+  std::string address;                // kStatic, canonical
+};
+
+/// Parses one source as written in the config for the IPv4 (`ipv6` false) or IPv6 family. The
+/// error is a sentence for people, e.g. "aws-checkip has no IPv6 endpoint".
+tl::expected<IpSourceSpec, std::string> parse_ip_source(const std::string& text, bool ipv6);
+
+/// An address range of detect.allow: "100.64.0.0/10"; a bare address is a /32 or /128.
+struct IpRange {
+  bool ipv6 = false;
+  std::array<uint8_t, 16> bytes{};  // the network address; IPv4 uses the first 4 bytes
+  int prefix_length = 0;
+  /// `address` in the same layout (IPv4 in the first 4 bytes).
+  bool contains(bool address_is_ipv6, const std::array<uint8_t, 16>& address) const;
+  std::string to_string() const;  // "100.64.0.0/10"
+};
+/// The error says what is wrong: a missing or too long prefix, bits set after the prefix.
+tl::expected<IpRange, std::string> parse_ip_range(const std::string& text);
+
+/// How often the updater talks to providers (see docs/config.md, `update`).
+struct UpdateConfig {
+  Duration min_interval = std::chrono::seconds(30);   // between two attempts on a record
+  Duration cooldown = std::chrono::minutes(2);        // after a write, before the next write
+  Duration max_interval = std::chrono::hours(1);      // re-read a record that is in sync
+  Duration error_interval = std::chrono::minutes(1);  // first wait after a failure; doubles
+  Duration max_backoff = std::chrono::minutes(30);
 };
 
 struct CloudflareProvider {
@@ -175,6 +234,7 @@ struct Config {
   std::filesystem::path state_dir = "/var/lib/ddnswatch";
   LogConfig log;
   DetectConfig detect;
+  UpdateConfig update;
   std::vector<RecordConfig> records;
   ResolversConfig resolvers;
   std::vector<WatchConfig> watch;

@@ -1,9 +1,11 @@
 #include "config/config_loader.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -43,7 +45,7 @@ const std::vector<std::string> kTemplateFields = {
 const std::vector<std::string> kNamedIpSources = {"cloudflare-trace", "ipify",       "icanhazip",
                                                   "ifconfig-me",      "aws-checkip", "opendns-dns",
                                                   "cloudflare-dns",   "google-dns"};
-const std::vector<std::string> kIpSourcePrefixes = {"interface:", "static:", "url:"};
+const std::vector<std::string> kIpSourcePrefixes = {"url:", "dns:", "interface:", "static:"};
 
 std::string describe_type(const json& j) {
   switch (j.type()) {
@@ -409,7 +411,8 @@ std::optional<ListenAddress> read_listen(Context& ctx, Object& root) {
   return ListenAddress{parsed->host, parsed->port};
 }
 
-std::optional<FamilyDetect> read_family(Context& ctx, const json* j, const std::string& path) {
+std::optional<FamilyDetect> read_family(Context& ctx, const json* j, const std::string& path,
+                                        bool ipv6) {
   Object o(ctx, j, path, {"sources", "quorum"});
   if (!o.ok()) return std::nullopt;
   FamilyDetect fam;
@@ -423,25 +426,7 @@ std::optional<FamilyDetect> read_family(Context& ctx, const json* j, const std::
         ctx.error(spath, fmt::format("source \"{}\" is listed twice", s));
         continue;
       }
-      bool prefixed = false;
-      for (const auto& prefix : kIpSourcePrefixes) {
-        if (s.rfind(prefix, 0) != 0) continue;
-        prefixed = true;
-        std::string arg = s.substr(prefix.size());
-        if (arg.empty()) {
-          ctx.error(spath, fmt::format("\"{}\" needs a value after the colon", s));
-        } else if (prefix == "static:" && !is_ip_address(arg)) {
-          ctx.error(spath, fmt::format("\"{}\" is not an IP address", arg));
-        } else if (prefix == "url:" && !is_http_url(arg)) {
-          ctx.error(spath, fmt::format("\"{}\" is not an http:// or https:// URL", arg));
-        }
-      }
-      if (!prefixed &&
-          std::find(kNamedIpSources.begin(), kNamedIpSources.end(), s) == kNamedIpSources.end()) {
-        std::vector<std::string> all = kNamedIpSources;
-        for (const auto& p : kIpSourcePrefixes) all.push_back(p + "...");
-        ctx.error(spath, unknown_value("IP source", s, all));
-      }
+      if (auto spec = parse_ip_source(s, ipv6); !spec) ctx.error(spath, spec.error());
     }
     fam.sources = *sources;
   }
@@ -456,13 +441,32 @@ std::optional<FamilyDetect> read_family(Context& ctx, const json* j, const std::
   return fam;
 }
 
+std::optional<fs::path> readable_file(Context& ctx, Object& o, const std::string& key);
+
 DetectConfig read_detect(Context& ctx, const json* j, const std::string& path) {
   DetectConfig d;
-  Object o(ctx, j, path, {"interval", "ipv4", "ipv6"});
+  Object o(ctx, j, path, {"interval", "timeout", "allow", "ca_file", "ipv4", "ipv6"});
   if (!o.ok()) return d;
   if (auto v = o.duration("interval", std::chrono::seconds(10))) d.interval = *v;
-  if (o.has("ipv4")) d.ipv4 = read_family(ctx, o.get("ipv4"), o.at("ipv4"));
-  if (o.has("ipv6")) d.ipv6 = read_family(ctx, o.get("ipv6"), o.at("ipv6"));
+  if (auto v = o.duration("timeout", std::chrono::milliseconds(500))) {
+    d.timeout = *v;
+    if (d.timeout > d.interval) {
+      ctx.error(o.at("timeout"),
+                fmt::format("\"{}\" is longer than the interval \"{}\"", format_duration(d.timeout),
+                            format_duration(d.interval)));
+    }
+  }
+  if (auto allow = o.string_list("allow", Need::kOptional, /*allow_empty=*/true)) {
+    for (size_t i = 0; i < allow->size(); ++i) {
+      if (auto range = parse_ip_range((*allow)[i]); !range) {
+        ctx.error(o.at("allow") + "/" + std::to_string(i), range.error());
+      }
+    }
+    d.allow = *allow;
+  }
+  if (o.has("ca_file")) d.ca_file = readable_file(ctx, o, "ca_file");
+  if (o.has("ipv4")) d.ipv4 = read_family(ctx, o.get("ipv4"), o.at("ipv4"), /*ipv6=*/false);
+  if (o.has("ipv6")) d.ipv6 = read_family(ctx, o.get("ipv6"), o.at("ipv6"), /*ipv6=*/true);
   return d;
 }
 
@@ -1071,6 +1075,24 @@ std::optional<TlsConfig> read_tls(Context& ctx, const json* j, const std::string
   return TlsConfig{*cert, *key};
 }
 
+UpdateConfig read_update(Context& ctx, const json* j, const std::string& path) {
+  UpdateConfig u;
+  Object o(ctx, j, path,
+           {"min_interval", "cooldown", "max_interval", "error_interval", "max_backoff"});
+  if (!o.ok()) return u;
+  if (auto d = o.duration("min_interval", std::chrono::seconds(1))) u.min_interval = *d;
+  if (auto d = o.duration("cooldown", Duration::zero())) u.cooldown = *d;
+  if (auto d = o.duration("max_interval", std::chrono::minutes(1))) u.max_interval = *d;
+  if (auto d = o.duration("error_interval", std::chrono::seconds(1))) u.error_interval = *d;
+  if (auto d = o.duration("max_backoff", std::chrono::seconds(1))) u.max_backoff = *d;
+  if (u.max_backoff < u.error_interval) {
+    ctx.error(o.at("max_backoff"),
+              fmt::format("\"{}\" is shorter than error_interval \"{}\"",
+                          format_duration(u.max_backoff), format_duration(u.error_interval)));
+  }
+  return u;
+}
+
 WebConfig read_web(Context& ctx, const json* j, const std::string& path) {
   WebConfig w;
   Object o(ctx, j, path, {"basic_auth", "tls"});
@@ -1119,8 +1141,8 @@ Config read_root(Context& ctx, const json& doc, const fs::path& source) {
   Config c;
   c.source = source;
   Object root(ctx, &doc, "",
-              {"$schema", "listen", "state_dir", "log", "detect", "records", "resolvers", "watch",
-               "notify", "web"});
+              {"$schema", "listen", "state_dir", "log", "detect", "update", "records", "resolvers",
+               "watch", "notify", "web"});
   if (!root.ok()) return c;
   if (auto l = read_listen(ctx, root)) c.listen = *l;
   if (auto s = root.non_empty_string("state_dir")) c.state_dir = ctx.resolve(*s);
@@ -1130,6 +1152,7 @@ Config read_root(Context& ctx, const json& doc, const fs::path& source) {
     if (auto f = log.choice("format", "log format", kLogFormats)) c.log.format = *f;
   }
   if (root.has("detect")) c.detect = read_detect(ctx, root.get("detect"), root.at("detect"));
+  if (root.has("update")) c.update = read_update(ctx, root.get("update"), root.at("update"));
   c.records = read_array<RecordConfig>(
       ctx, root, "records",
       [&](const json& e, const std::string& p) { return read_record(ctx, e, p); });
@@ -1235,6 +1258,321 @@ std::optional<std::string> did_you_mean(std::string_view word,
   size_t limit = std::clamp<size_t>(std::max(w.size(), best_word->size()) / 3, 1, 3);
   if (best > limit) return std::nullopt;
   return best_word;
+}
+
+namespace {
+
+// detect sources: the pieces of parse_ip_source.
+
+using SourceResult = tl::expected<IpSourceSpec, std::string>;
+
+SourceResult http_source(std::string url, IpSourceSpec::Format format) {
+  IpSourceSpec s;
+  s.kind = IpSourceSpec::Kind::kHttp;
+  s.url = std::move(url);
+  s.format = format;
+  return s;
+}
+
+SourceResult dns_source(std::string name, std::string server, std::string type, bool chaos,
+                        bool recursion) {
+  IpSourceSpec s;
+  s.kind = IpSourceSpec::Kind::kDns;
+  s.dns_name = std::move(name);
+  s.dns_server = std::move(server);
+  s.dns_type = std::move(type);
+  s.dns_chaos = chaos;
+  s.dns_recursion = recursion;
+  return s;
+}
+
+const char* family_name(bool ipv6) { return ipv6 ? "IPv6" : "IPv4"; }
+
+// The host of an http(s) URL, brackets removed: "127.0.0.1", "::1", "ip.example".
+std::string url_host(std::string_view url) {
+  url.remove_prefix(url.find("://") + 3);
+  url = url.substr(0, url.find_first_of("/?#"));
+  if (size_t at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+  if (!url.empty() && url.front() == '[') return std::string(url.substr(1, url.find(']') - 1));
+  return std::string(url.substr(0, url.find(':')));
+}
+
+SourceResult url_source(const std::string& arg, bool ipv6) {
+  std::string url = arg;
+  IpSourceSpec::Format format = IpSourceSpec::Format::kAuto;
+  if (size_t hash = url.find('#'); hash != std::string::npos) {
+    const std::string name = url.substr(hash + 1);
+    url.resize(hash);
+    if (name == "text") {
+      format = IpSourceSpec::Format::kText;
+    } else if (name == "json") {
+      format = IpSourceSpec::Format::kJson;
+    } else if (name == "trace") {
+      format = IpSourceSpec::Format::kTrace;
+    } else {
+      return tl::unexpected(
+          unknown_value("answer format", "#" + name, {"#text", "#json", "#trace"}));
+    }
+  }
+  if (!is_http_url(url)) {
+    return tl::unexpected(fmt::format("\"{}\" is not an http:// or https:// URL", url));
+  }
+  const std::string host = url_host(url);
+  if (ipv6 ? is_ipv4_address(host) : is_ipv6_address(host)) {
+    return tl::unexpected(
+        fmt::format("the URL's host {} is an {} address, but {} sources are asked over {}", host,
+                    family_name(!ipv6), ipv6 ? "ipv6" : "ipv4", family_name(ipv6)));
+  }
+  if (format == IpSourceSpec::Format::kAuto) {
+    std::string_view path(url);
+    path = path.substr(0, path.find('?'));
+    if (path.ends_with("/cdn-cgi/trace")) format = IpSourceSpec::Format::kTrace;
+  }
+  return http_source(std::move(url), format);
+}
+
+// dns:NAME@SERVER[:PORT][/TYPE][/CH]
+SourceResult dns_spec(const std::string& arg, bool ipv6) {
+  const size_t slash = arg.find('/');
+  const std::string head = arg.substr(0, slash);
+  const size_t at = head.find('@');
+  if (at == std::string::npos) {
+    return tl::unexpected(
+        fmt::format("\"dns:{}\" names no server; write dns:NAME@SERVER[:PORT][/TYPE][/CH], e.g. "
+                    "dns:myip.opendns.com@208.67.222.222",
+                    arg));
+  }
+  const std::string name = strip_final_dot(head.substr(0, at));
+  if (!is_dns_name(name)) {
+    return tl::unexpected(fmt::format("\"{}\" is not a valid DNS name", head.substr(0, at)));
+  }
+  auto server = parse_host_port(head.substr(at + 1), 53);
+  if (!server) return tl::unexpected("the server " + server.error());
+  if (!is_ip_address(server->host)) {
+    return tl::unexpected(fmt::format(
+        "the server \"{}\" must be an IP address: nothing is looked up before detection",
+        server->host));
+  }
+  std::string type = ipv6 ? "AAAA" : "A";
+  bool type_given = false;
+  bool chaos = false;
+  if (slash != std::string::npos) {
+    std::string_view rest = std::string_view(arg).substr(slash + 1);
+    for (;;) {
+      const size_t next = rest.find('/');
+      std::string option(rest.substr(0, next));
+      for (char& c : option) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (option == "A" || option == "AAAA" || option == "TXT") {
+        if (type_given) return tl::unexpected(std::string("the query type is given twice"));
+        type_given = true;
+        type = option;
+      } else if (option == "CH") {
+        chaos = true;
+      } else if (option != "IN") {
+        return tl::unexpected(unknown_value("dns source option", std::string(rest.substr(0, next)),
+                                            {"A", "AAAA", "TXT", "CH", "IN"}));
+      }
+      if (next == std::string_view::npos) break;
+      rest.remove_prefix(next + 1);
+    }
+  }
+  if (type == (ipv6 ? "A" : "AAAA")) {
+    return tl::unexpected(
+        fmt::format("/{} asks for {} addresses; an {} source asks for /{} or /TXT", type,
+                    family_name(!ipv6), ipv6 ? "ipv6" : "ipv4", ipv6 ? "AAAA" : "A"));
+  }
+  auto spec = dns_source(name, server->host, type, chaos, /*recursion=*/true);
+  spec->dns_port = server->port;
+  return spec;
+}
+
+// interface:NAME[?policy=stable|temporary][&suffix=IPV6][&prefix_length=N]
+SourceResult interface_spec(const std::string& arg, bool ipv6) {
+  IpSourceSpec s;
+  s.kind = IpSourceSpec::Kind::kInterface;
+  const size_t question = arg.find('?');
+  s.interface = arg.substr(0, question);
+  if (s.interface.empty() || s.interface.size() > 15 ||
+      s.interface.find_first_of("/ \t&=") != std::string::npos) {
+    return tl::unexpected(fmt::format(
+        "\"{}\" is not an interface name (1 to 15 characters, no '/' or spaces)", s.interface));
+  }
+  if (question == std::string::npos) return s;
+  if (!ipv6) {
+    return tl::unexpected(std::string(
+        "interface options (policy, suffix, prefix_length) apply to ipv6 sources only"));
+  }
+  bool prefix_given = false;
+  std::set<std::string> seen;
+  std::string_view rest = std::string_view(arg).substr(question + 1);
+  for (;;) {
+    const size_t next = rest.find('&');
+    const std::string option(rest.substr(0, next));
+    const size_t eq = option.find('=');
+    const std::string key = option.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : option.substr(eq + 1);
+    if (key != "policy" && key != "suffix" && key != "prefix_length") {
+      return tl::unexpected(
+          unknown_value("interface option", key, {"policy", "suffix", "prefix_length"}));
+    }
+    if (!seen.insert(key).second) return tl::unexpected(key + " is given twice");
+    if (eq == std::string::npos || value.empty()) {
+      return tl::unexpected(fmt::format("{} needs a value: {}=...", key, key));
+    }
+    if (key == "policy") {
+      if (value == "stable") {
+        s.policy = IpSourceSpec::Policy::kStable;
+      } else if (value == "temporary") {
+        s.policy = IpSourceSpec::Policy::kTemporary;
+      } else {
+        return tl::unexpected(unknown_value("policy", value, {"stable", "temporary"}));
+      }
+    } else if (key == "suffix") {
+      if (!is_ipv6_address(value)) {
+        return tl::unexpected(
+            fmt::format("suffix \"{}\" is not an IPv6 address such as ::1234", value));
+      }
+      s.suffix = canonical_ip(value);
+    } else {
+      int n = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 127) {
+        return tl::unexpected(
+            fmt::format("prefix_length \"{}\" is not an integer from 1 to 127", value));
+      }
+      s.prefix_length = n;
+      prefix_given = true;
+    }
+    if (next == std::string_view::npos) break;
+    rest.remove_prefix(next + 1);
+  }
+  if (prefix_given && !s.suffix)
+    return tl::unexpected(std::string("prefix_length applies only with suffix"));
+  if (s.suffix) {
+    std::array<uint8_t, 16> bytes{};
+    inet_pton(AF_INET6, s.suffix->c_str(), bytes.data());
+    for (int bit = 0; bit < s.prefix_length; ++bit) {
+      if (bytes[static_cast<size_t>(bit / 8)] & (0x80 >> (bit % 8))) {
+        return tl::unexpected(fmt::format(
+            "suffix {} sets bits inside the /{} prefix; the host part must fit in the last {} "
+            "bits",
+            *s.suffix, s.prefix_length, 128 - s.prefix_length));
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+tl::expected<IpSourceSpec, std::string> parse_ip_source(const std::string& text, bool ipv6) {
+  using Format = IpSourceSpec::Format;
+  if (text == "cloudflare-trace") {
+    return http_source(
+        ipv6 ? "https://[2606:4700:4700::1111]/cdn-cgi/trace" : "https://1.1.1.1/cdn-cgi/trace",
+        Format::kTrace);
+  }
+  if (text == "ipify") {
+    return http_source(ipv6 ? "https://api6.ipify.org" : "https://api.ipify.org", Format::kText);
+  }
+  if (text == "icanhazip") {
+    return http_source(ipv6 ? "https://ipv6.icanhazip.com" : "https://ipv4.icanhazip.com",
+                       Format::kText);
+  }
+  if (text == "ifconfig-me") return http_source("https://ifconfig.me/ip", Format::kText);
+  if (text == "aws-checkip") {
+    if (ipv6)
+      return tl::unexpected(
+          std::string("aws-checkip has no IPv6 endpoint; list it under ipv4 only"));
+    return http_source("https://checkip.amazonaws.com", Format::kText);
+  }
+  if (text == "opendns-dns") {
+    return dns_source("myip.opendns.com", ipv6 ? "2620:119:35::35" : "208.67.222.222",
+                      ipv6 ? "AAAA" : "A", /*chaos=*/false, /*recursion=*/true);
+  }
+  if (text == "cloudflare-dns") {
+    return dns_source("whoami.cloudflare", ipv6 ? "2606:4700:4700::1111" : "1.1.1.1", "TXT",
+                      /*chaos=*/true, /*recursion=*/true);
+  }
+  if (text == "google-dns") {
+    // ns1.google.com, an authoritative server: it answers with the address that asked.
+    return dns_source("o-o.myaddr.l.google.com", ipv6 ? "2001:4860:4802:32::a" : "216.239.32.10",
+                      "TXT", /*chaos=*/false, /*recursion=*/false);
+  }
+  for (const auto& prefix : kIpSourcePrefixes) {
+    if (text.rfind(prefix, 0) != 0) continue;
+    const std::string arg = text.substr(prefix.size());
+    if (arg.empty())
+      return tl::unexpected(fmt::format("\"{}\" needs a value after the colon", text));
+    if (prefix == "url:") return url_source(arg, ipv6);
+    if (prefix == "dns:") return dns_spec(arg, ipv6);
+    if (prefix == "interface:") return interface_spec(arg, ipv6);
+    // static:
+    if (!is_ip_address(arg)) return tl::unexpected(fmt::format("\"{}\" is not an IP address", arg));
+    if (ipv6 != is_ipv6_address(arg)) {
+      return tl::unexpected(fmt::format("{} is an {} address, but this list is for {}", arg,
+                                        family_name(!ipv6), family_name(ipv6)));
+    }
+    IpSourceSpec s;
+    s.kind = IpSourceSpec::Kind::kStatic;
+    s.address = canonical_ip(arg);
+    return s;
+  }
+  std::vector<std::string> all = kNamedIpSources;
+  for (const auto& p : kIpSourcePrefixes) all.push_back(p + "...");
+  return tl::unexpected(unknown_value("IP source", text, all));
+}
+
+tl::expected<IpRange, std::string> parse_ip_range(const std::string& text) {
+  IpRange r;
+  const size_t slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  if (inet_pton(AF_INET, address.c_str(), r.bytes.data()) == 1) {
+    r.ipv6 = false;
+  } else if (inet_pton(AF_INET6, address.c_str(), r.bytes.data()) == 1) {
+    r.ipv6 = true;
+  } else {
+    return tl::unexpected(fmt::format(
+        "\"{}\" is not an IP address or a range such as 100.64.0.0/10 or fd00::/8", text));
+  }
+  const int max = r.ipv6 ? 128 : 32;
+  r.prefix_length = max;
+  if (slash != std::string::npos) {
+    const std::string_view length = std::string_view(text).substr(slash + 1);
+    int n = -1;
+    auto [ptr, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
+    if (length.empty() || ec != std::errc() || ptr != length.data() + length.size() || n < 0 ||
+        n > max) {
+      return tl::unexpected(fmt::format("\"{}\": the prefix length of an {} range is 0 to {}", text,
+                                        family_name(r.ipv6), max));
+    }
+    r.prefix_length = n;
+  }
+  IpRange network = r;
+  for (int bit = r.prefix_length; bit < max; ++bit) {
+    network.bytes[static_cast<size_t>(bit / 8)] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+  }
+  if (network.bytes != r.bytes) {
+    return tl::unexpected(fmt::format("\"{}\" has bits set after the /{} prefix; write {}", text,
+                                      r.prefix_length, network.to_string()));
+  }
+  return r;
+}
+
+bool IpRange::contains(bool address_is_ipv6, const std::array<uint8_t, 16>& address) const {
+  if (address_is_ipv6 != ipv6) return false;
+  for (int bit = 0; bit < prefix_length; ++bit) {
+    const size_t i = static_cast<size_t>(bit / 8);
+    const int mask = 0x80 >> (bit % 8);
+    if ((bytes[i] & mask) != (address[i] & mask)) return false;
+  }
+  return true;
+}
+
+std::string IpRange::to_string() const {
+  char out[INET6_ADDRSTRLEN] = {};
+  inet_ntop(ipv6 ? AF_INET6 : AF_INET, bytes.data(), out, sizeof out);
+  return fmt::format("{}/{}", out, prefix_length);
 }
 
 const std::vector<std::string>& notification_fields() { return kTemplateFields; }

@@ -80,6 +80,43 @@ class MonitorObserver {
   virtual void cycle_done(Duration duration, WallTime when) = 0;
 };
 
+/// Called on the loop thread by the IP detector after each detection of a family
+/// ("ipv4"/"ipv6").
+class IpDetectObserver {
+ public:
+  virtual ~IpDetectObserver() = default;
+  /// The config (re)loaded: these sources exist per family now, and nothing else does.
+  virtual void ip_sources_configured(const std::string& family,
+                                     const std::vector<std::string>& sources) = 0;
+  /// One source's last request: answered with a valid, non-bogon address (up) or not.
+  virtual void ip_source_result(const std::string& source, const std::string& family, bool up) = 0;
+  /// The sources that agree with the chosen address (0 when nothing reached the quorum).
+  virtual void ip_sources_agreeing(const std::string& family, int agreeing) = 0;
+};
+
+/// A managed record as the metrics label it.
+struct RecordInfo {
+  std::string record;    // "home.example.com/A"
+  std::string provider;  // the provider kind: cloudflare, rfc2136, ...
+};
+
+/// Called on the loop thread by the updater (and, for public_ip, by the detection loop).
+class UpdaterObserver {
+ public:
+  virtual ~UpdaterObserver() = default;
+  /// The config (re)loaded: these records exist now, and nothing else does.
+  virtual void records_configured(const std::vector<RecordInfo>& records) = 0;
+  /// One reconciliation ended with `outcome` (updated, unchanged, failed, rate_limited,
+  /// rejected) after `took`.
+  virtual void record_reconciled(const RecordInfo& record, const char* outcome, Duration took,
+                                 WallTime when) = 0;
+  virtual void record_in_sync(const std::string& record, bool in_sync) = 0;
+  /// The trusted address of a family ("ipv4"/"ipv6"); `changed` when it differs from the
+  /// previous one (not on the first detection after a start without state).
+  virtual void public_ip(const std::string& family, const std::string& address, bool changed,
+                         WallTime when) = 0;
+};
+
 /// Called on the loop thread by the notifier. `sink` is a webhook's name or "alertmanager".
 class NotifyObserver {
  public:

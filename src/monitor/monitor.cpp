@@ -138,6 +138,8 @@ struct Monitor::Impl {
   std::optional<resolvers::ResolverSpec> bootstrap;             // the one in the engine
   std::map<std::string, Track> tracks;                          // by "name/qtype"
   std::map<std::string, Restored> restored;
+  /// What the updater's providers hold, by "name/TYPE": the expectation of "expect": "record".
+  std::map<std::string, AddressSet> record_held;
   uint64_t next_generation = 1;
   std::deque<nlohmann::json> recent_events;  // newest last, at most kRecentEvents
   std::atomic<bool> is_ready{false};
@@ -305,7 +307,11 @@ void Monitor::Impl::on_result(const std::string& key, uint64_t generation, Sweep
   ++t.checks;
   const WallTime now = clock.wall_now();
 
-  if (t.cfg.expect != config::WatchConfig::Expect::kFixed) {
+  // "record" follows the updater once it knows what the provider holds; until then (and for
+  // a name no record manages) the authoritative servers tell.
+  const bool by_record =
+      t.cfg.expect == config::WatchConfig::Expect::kRecord && record_held.count(key) != 0;
+  if (t.cfg.expect != config::WatchConfig::Expect::kFixed && !by_record) {
     if (auto e = expected_from_authoritative(result)) {
       set_expected(key, t, *e, now);
       t.warned_unknown = false;
@@ -486,6 +492,10 @@ void Monitor::configure(const config::Config& config, const resolvers::ResolverD
   for (auto& [key, t] : m.tracks) {
     if (t.cfg.expect == config::WatchConfig::Expect::kFixed) {
       m.set_expected(key, t, to_set(t.cfg.expected_addresses), now);
+    } else if (t.cfg.expect == config::WatchConfig::Expect::kRecord) {
+      if (auto held = m.record_held.find(key); held != m.record_held.end()) {
+        m.set_expected(key, t, held->second, now);
+      }
     }
     if (!t.timer) {
       const std::string k = key;
@@ -494,6 +504,24 @@ void Monitor::configure(const config::Config& config, const resolvers::ResolverD
     }
     t.timer->start(Duration::zero());
   }
+  m.publish();
+}
+
+void Monitor::record_held(const std::string& name, config::RecordType type,
+                          const std::vector<std::string>& addresses) {
+  Impl& m = *impl_;
+  const std::string key = name + "/" + config::to_string(type);
+  const AddressSet held = to_set(addresses);
+  m.record_held[key] = held;
+  auto it = m.tracks.find(key);
+  if (it == m.tracks.end() || it->second.cfg.expect != config::WatchConfig::Expect::kRecord) {
+    return;
+  }
+  Impl::Track& t = it->second;
+  const bool changed = !t.expectation.known || t.expectation.current != held;
+  m.set_expected(key, t, held, m.clock.wall_now());
+  // A new address: look now, then at the fast interval until it has propagated.
+  if (changed && !t.sweeping && t.timer) t.timer->start(Duration::zero());
   m.publish();
 }
 

@@ -52,6 +52,11 @@ class Monitor {
   void configure(const config::Config& config, const resolvers::ResolverDirectory& directory,
                  const MonitorOptions& options);
 
+  /// The updater's provider now holds `addresses` for the record NAME/TYPE: a watch of it
+  /// with "expect": "record" expects them from now on (and checks at once if they changed).
+  void record_held(const std::string& name, config::RecordType type,
+                   const std::vector<std::string>& addresses);
+
   /// Any thread: the state of every watched name and the last events, as the JSON document of
   /// /status (no secrets: names, addresses, verdicts, timings).
   std::string status_json() const;

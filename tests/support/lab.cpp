@@ -118,6 +118,19 @@ std::string Lab::endpoint(const std::string& id) const {
   return "";
 }
 
+nlohmann::json Lab::rfc2136_record(const std::string& name) const {
+  return {{"name", name},
+          {"type", "A"},
+          {"ttl", 5},
+          {"provider",
+           {{"kind", "rfc2136"},
+            {"zone", "ddnswatch.test"},
+            {"server", "127.0.0.1:" + std::to_string(auth_port())},
+            {"key_name", get("LAB_KEY_NAME")},
+            {"key_algorithm", get("LAB_KEY_ALGORITHM")},
+            {"key_secret", get("LAB_KEY_SECRET")}}}};
+}
+
 nlohmann::json Lab::resolvers_section() const {
   nlohmann::json custom = nlohmann::json::array();
   int n = 1;

@@ -44,6 +44,9 @@ class Lab {
   /// slow15, slow30, split, servfail, drop, dead; operator "lab"; geo L1..L7), fast as the
   /// bootstrap, the authoritative servers' port, and a 1 s timeout with one try.
   nlohmann::json resolvers_section() const;
+  /// A config "records" entry for `name` (type A, TTL 5) at auth1 through the rfc2136
+  /// provider, signed with the lab's TSIG key.
+  nlohmann::json rfc2136_record(const std::string& name) const;
   /// "ADDRESS:PORT" of a lab resolver by its id above.
   std::string endpoint(const std::string& id) const;
 

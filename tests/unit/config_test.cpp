@@ -58,8 +58,8 @@ const BadConfig kBadConfigs[] = {
     {"UnknownKeyListsAllowedKeys",
      R"({"frobnicate": 1})",
      {{"/frobnicate",
-       "unknown key; allowed here: $schema, listen, state_dir, log, detect, records, resolvers, "
-       "watch, notify, web"}}},
+       "unknown key; allowed here: $schema, listen, state_dir, log, detect, update, records, "
+       "resolvers, watch, notify, web"}}},
     {"RootMustBeObject", R"([])", {{"/", "expected an object, got an array"}}},
     {"ListenWrongType", R"({"listen": 9877})", {{"/listen", "expected a string, got an integer"}}},
     {"ListenNeedsPort",
@@ -214,6 +214,12 @@ const BadConfig kBadConfigs[] = {
      R"({"notify": {"webhooks": [{"url": "https://a.example/x", "name": "ops"},
                                  {"url": "https://b.example/x", "name": "ops"}]}})",
      {{"/notify/webhooks", R"(two webhooks are named "ops"; give each a distinct "name")"}}},
+    {"UpdateBackoffShorterThanErrorInterval",
+     R"({"update": {"error_interval": "5m", "max_backoff": "1m"}})",
+     {{"/update/max_backoff", R"("1m" is shorter than error_interval "5m")"}}},
+    {"UpdateMaxIntervalTooShort",
+     R"({"update": {"max_interval": "10s"}})",
+     {{"/update/max_interval", R"("10s" is too short; the minimum is "1m")"}}},
     {"NotifyCaFileMissing",
      R"({"notify": {"alertmanager": "https://am.example:9093", "ca_file": "/nonexistent/ca.pem"}})",
      {{"/notify/ca_file", R"(cannot read "/nonexistent/ca.pem": No such file or directory)"}}},
