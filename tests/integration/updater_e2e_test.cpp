@@ -106,6 +106,19 @@ TEST_F(UpdaterE2eTest, WritesTheTrustedAddressTracksItAndSurvivesARestart) {
       1);
   EXPECT_GT(metric(m, "ddnswatch_record_last_update_timestamp_seconds", {{"record", record}}), 0);
   EXPECT_EQ(m.find(lab_->get("LAB_KEY_SECRET")), std::string::npos);
+  // With the detection and updater families present, Prometheus's linter still says nothing.
+  const auto scraped = dir_.write("scrape.txt", m);
+  auto lint = testing::run_command(
+      {"/bin/sh", "-c", "promtool check metrics < '" + scraped.string() + "'"}, dir_.path());
+  EXPECT_EQ(lint.out + lint.err, "") << "promtool must print nothing";
+  for (const char* family :
+       {"ddnswatch_public_ip_info", "ddnswatch_public_ip_changes_total",
+        "ddnswatch_public_ip_last_change_timestamp_seconds", "ddnswatch_ip_source_up",
+        "ddnswatch_ip_sources_agreeing", "ddnswatch_record_updates_total",
+        "ddnswatch_record_in_sync", "ddnswatch_record_last_update_timestamp_seconds",
+        "ddnswatch_provider_request_duration_seconds"}) {
+    EXPECT_THAT(m, HasSubstr(std::string("\n# TYPE ") + family + " ")) << family;
+  }
 
   // A new address: written again, an ip_changed, and the monitor tracks the change.
   cfg = updater_config(name, "192.0.2.62");
