@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "app/daemon.h"
@@ -50,6 +51,39 @@ void print_diagnostics(const std::string& file, const std::vector<config::Diagno
 }
 
 }  // namespace
+
+/// curl's and c-ares's library-wide state, set up once in main before any thread starts and
+/// torn down when main returns. Every command that talks to the network holds one.
+class NetworkLibraries {
+ public:
+  static std::optional<NetworkLibraries> init(std::string* error) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      *error = "curl_global_init failed";
+      return std::nullopt;
+    }
+    auto cares = resolvers::CaresLibrary::init();
+    if (!cares) {
+      curl_global_cleanup();
+      *error = cares.error().message;
+      return std::nullopt;
+    }
+    return NetworkLibraries(std::move(*cares));
+  }
+  NetworkLibraries(NetworkLibraries&& other) noexcept
+      : cares_(std::move(other.cares_)), curl_(other.curl_) {
+    other.curl_ = false;
+  }
+  NetworkLibraries& operator=(NetworkLibraries&&) = delete;
+  NetworkLibraries(const NetworkLibraries&) = delete;
+  ~NetworkLibraries() {
+    if (curl_) curl_global_cleanup();
+  }
+
+ private:
+  explicit NetworkLibraries(resolvers::CaresLibrary cares) : cares_(std::move(cares)) {}
+  resolvers::CaresLibrary cares_;
+  bool curl_ = true;
+};
 
 int main(int argc, char** argv) {
   CLI::App cli{
@@ -188,9 +222,10 @@ int main(int argc, char** argv) {
       print_diagnostics(config_path, checked.error());
       return kExitFailure;
     }
-    auto cares = resolvers::CaresLibrary::init();
-    if (!cares) {
-      fmt::print(stderr, "{}\n", cares.error().message);
+    std::string error;
+    auto libraries = NetworkLibraries::init(&error);
+    if (!libraries) {
+      fmt::print(stderr, "{}\n", error);
       return kExitFailure;
     }
     return app::run_probe(probe_options, checked->config, checked->directory);
@@ -205,21 +240,13 @@ int main(int argc, char** argv) {
       print_diagnostics(config_path, loaded.error());
       return kExitFailure;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      fmt::print(stderr, "curl_global_init failed\n");
+    std::string error;
+    auto libraries = NetworkLibraries::init(&error);
+    if (!libraries) {
+      fmt::print(stderr, "{}\n", error);
       return kExitFailure;
     }
-    int code = kExitFailure;
-    {
-      auto cares = resolvers::CaresLibrary::init();
-      if (!cares) {
-        fmt::print(stderr, "{}\n", cares.error().message);
-      } else {
-        code = app::run_once(once_options, loaded->config, loaded->directory);
-      }
-    }
-    curl_global_cleanup();
-    return code;
+    return app::run_once(once_options, loaded->config, loaded->directory);
   }
 
   if (detect->parsed()) {
@@ -230,19 +257,13 @@ int main(int argc, char** argv) {
       print_diagnostics(config_path, loaded.error());
       return kExitFailure;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      fmt::print(stderr, "curl_global_init failed\n");
+    std::string error;
+    auto libraries = NetworkLibraries::init(&error);
+    if (!libraries) {
+      fmt::print(stderr, "{}\n", error);
       return kExitFailure;
     }
-    auto cares = resolvers::CaresLibrary::init();
-    if (!cares) {
-      fmt::print(stderr, "{}\n", cares.error().message);
-      curl_global_cleanup();
-      return kExitFailure;
-    }
-    const int code = app::run_detect(detect_options, loaded->config);
-    curl_global_cleanup();
-    return code;
+    return app::run_detect(detect_options, loaded->config);
   }
 
   if (check->parsed()) {
@@ -280,29 +301,20 @@ int main(int argc, char** argv) {
       return kExitFailure;
     }
 
-    // Library-wide initialisation, once, before any thread starts.
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      spdlog::critical("curl_global_init failed");
-      return kExitFailure;
-    }
-    auto cares = resolvers::CaresLibrary::init();
-    if (!cares) {
-      spdlog::critical("{}", cares.error().message);
+    std::string error;
+    auto libraries = NetworkLibraries::init(&error);
+    if (!libraries) {
+      spdlog::critical("{}", error);
       return kExitFailure;
     }
     exporters::HttpLibrary http_library;
     static SystemClock clock;
-    int code = kExitFailure;
-    {
-      auto daemon = app::Daemon::create(options, std::move(*loaded), clock);
-      if (!daemon) {
-        spdlog::critical("cannot start: {}", daemon.error().message);
-      } else {
-        code = (*daemon)->run();
-      }
+    auto daemon = app::Daemon::create(options, std::move(*loaded), clock);
+    if (!daemon) {
+      spdlog::critical("cannot start: {}", daemon.error().message);
+      return kExitFailure;
     }
-    curl_global_cleanup();
-    return code;
+    return (*daemon)->run();
   }
   return kExitUsage;
 }
