@@ -9,8 +9,6 @@
 namespace ddnswatch::updater {
 namespace {
 
-WallTime later(WallTime a, const std::optional<WallTime>& b) { return b && *b > a ? *b : a; }
-
 std::string seconds_text(Duration d) {
   return fmt::format("{} s", std::chrono::duration_cast<std::chrono::seconds>(d).count());
 }
@@ -52,9 +50,8 @@ Decision decide(const RecordStatus& status, const std::optional<Addresses>& desi
                               seconds_text(std::chrono::duration_cast<Duration>(due - now)))};
   }
   // In sync as far as we know: re-read now and then, in case someone edited it by hand.
-  const WallTime verify = later(
-      due, status.last_success ? std::optional<WallTime>(*status.last_success + policy.max_interval)
-                               : std::optional<WallTime>(now));
+  const WallTime verify =
+      std::max(due, status.last_success ? *status.last_success + policy.max_interval : now);
   if (verify <= now) return {true, std::nullopt, "periodic check of the provider's record"};
   return {false, verify, "in sync"};
 }

@@ -221,7 +221,8 @@ struct Updater::Impl {
     const Addresses desired = *e.desired;
     providers::Desired d{e.cfg.name, e.cfg.type, desired, e.cfg.ttl};
     spdlog::debug("{}: reconciling with {} ({})", e.id, e.cfg.provider.kind(), e.decision.reason);
-    save();  // the pending addresses are on disk before anything is sent
+    // The pending addresses are on disk already: every change of `desired` is saved at once.
+    publish();
     const std::string id = e.id;
     e.provider->reconcile(d, [this, id, desired](providers::Reconciliation r) {
       auto it = entries.find(id);
@@ -334,23 +335,26 @@ struct Updater::Impl {
       observer->records_configured(infos);
       for (const auto& [id, e] : entries) observer->record_in_sync(id, in_sync(*e));
     }
+    save();
     for (auto& [id, e] : entries) {
       if (e->status.held && on_held) on_held(e->cfg.name, e->cfg.type, *e->status.held);
       schedule(*e);
     }
-    save();
   }
 
   void set_address(config::RecordType type, const std::string& address) {
     addresses[type] = address;
     const Addresses want{address};
+    std::vector<Entry*> changed;
     for (auto& [id, e] : entries) {
       if (e->cfg.type != type || (e->desired && *e->desired == want)) continue;
       e->desired = want;
       if (observer) observer->record_in_sync(id, in_sync(*e));
-      save();
-      schedule(*e);
+      changed.push_back(e.get());
     }
+    if (changed.empty()) return;
+    save();  // one write for all the records the new address concerns, before any is sent
+    for (Entry* e : changed) schedule(*e);
   }
 
   void reconcile_all(std::function<void()> done) {
@@ -396,19 +400,6 @@ void Updater::reconcile_all(std::function<void()> done) { impl_->reconcile_all(s
 std::string Updater::status_json() const {
   std::lock_guard lock(impl_->snapshot_mutex);
   return impl_->snapshot;
-}
-
-Updater::Summary Updater::summary() const {
-  Summary s;
-  for (const auto& [id, e] : impl_->entries) {
-    if (impl_->in_sync(*e)) {
-      ++s.in_sync;
-    } else {
-      ++s.out_of_sync;
-    }
-    if (e->status.failures > 0 || e->status.latched) ++s.failed;
-  }
-  return s;
 }
 
 }  // namespace ddnswatch::updater

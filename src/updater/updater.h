@@ -66,14 +66,6 @@ class Updater {
   /// Any thread: the "records" member of /status (no secrets).
   std::string status_json() const;
 
-  /// Records that are in sync with their desired addresses, and those that are not.
-  struct Summary {
-    int in_sync = 0;
-    int out_of_sync = 0;
-    int failed = 0;  // the last attempt failed or was refused
-  };
-  Summary summary() const;
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
