@@ -9,6 +9,7 @@
 #include <set>
 
 #include "app/detect.h"
+#include "app/probe.h"
 #include "core/event_loop.h"
 #include "ipdetect/ip_detector.h"
 #include "monitor/sweep.h"
@@ -30,16 +31,6 @@ struct RecordLine {
   std::string verify_error;
   bool verified = false;
 };
-
-std::string answer_text(const resolvers::Answer& a) {
-  if (a.outcome != resolvers::Outcome::kNoError && a.outcome != resolvers::Outcome::kNoData) {
-    return resolvers::to_string(a.outcome);
-  }
-  std::vector<std::string> values;
-  for (const auto& r : a.records) values.push_back(r.value);
-  std::sort(values.begin(), values.end());
-  return values.empty() ? "(no address)" : fmt::format("{}", fmt::join(values, ","));
-}
 
 }  // namespace
 
@@ -84,8 +75,7 @@ int run_once(const OnceOptions& options, const config::Config& cfg,
                                return providers::make_provider(pc, {*l, **http, clock});
                              },
                              nullptr, {}, {}, {});
-    config::Config c = cfg;
-    updater.configure(c);
+    updater.configure(cfg);
 
     // 1. Detect each family that some record needs.
     std::vector<ipdetect::Family> families;
@@ -148,7 +138,7 @@ int run_once(const OnceOptions& options, const config::Config& cfg,
             for (const auto& rec : a.answer.records) got.insert(rec.value);
             const bool match = got == want && a.answer.authoritative;
             line.servers[a.resolver.substr(0, 5) == "auth:" ? a.resolver.substr(5) : a.resolver] =
-                match ? "match" : answer_text(a.answer);
+                match ? "match" : describe_answer(a.answer);
             all = all && match;
           }
           line.verify_error = result.authoritative.empty() ? result.authoritative_error : "";

@@ -55,7 +55,13 @@ const resolvers::Answer* answer_of(const monitor::SweepResult& sweep, const std:
   return nullptr;
 }
 
-std::string answer_text(const resolvers::Answer& a) {
+double millis(std::chrono::microseconds d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+}  // namespace
+
+std::string describe_answer(const resolvers::Answer& a) {
   switch (a.outcome) {
     case Outcome::kNoError: {
       std::vector<std::string> list;
@@ -81,12 +87,6 @@ std::string answer_text(const resolvers::Answer& a) {
   return "?";
 }
 
-double millis(std::chrono::microseconds d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
-
-}  // namespace
-
 std::string format_probe_table(const ProbeReport& report) {
   const auto labels = labels_of(report.sweep);
   struct Line {
@@ -97,7 +97,7 @@ std::string format_probe_table(const ProbeReport& report) {
   auto add = [&](const std::string& id, const std::string& verdict) {
     const resolvers::Answer* a = answer_of(report.sweep, id);
     const Labels& l = labels.at(id);
-    lines.push_back({{l.display, l.operator_name, l.geo, a ? answer_text(*a) : "",
+    lines.push_back({{l.display, l.operator_name, l.geo, a ? describe_answer(*a) : "",
                       a && !a->records.empty() ? std::to_string(monitor::min_ttl(*a)) : "", verdict,
                       a ? fmt::format("{:.1f} ms", millis(a->latency)) : ""}});
   };

@@ -34,6 +34,10 @@ struct ProbeReport {
   monitor::NameSummary summary;
 };
 
+/// One DNS answer as the commands print it: the sorted addresses, or the outcome
+/// ("NXDOMAIN", "timeout", "network error: ...").
+std::string describe_answer(const resolvers::Answer& answer);
+
 std::string format_probe_table(const ProbeReport& report);
 std::string format_probe_json(const ProbeReport& report);
 

@@ -7,7 +7,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/crypto.h"
 #include "support/http_get.h"
 #include "support/lab.h"
 #include "support/lab_fixture.h"
@@ -74,21 +74,6 @@ std::string substitute(std::string expr) {
   replace_all(expr, "$__rate_interval", "1m");
   replace_all(expr, "$__interval", "15s");
   return expr;
-}
-
-std::string url_encode(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 struct Query {
@@ -258,7 +243,7 @@ TEST_F(DashboardTest, AlertRulesLoadAndEveryDashboardQueryEvaluatesInPrometheus)
   std::map<std::string, json> last;  // by expression
   std::set<std::string> waiting;
   for (const auto& q : queries) {
-    const json r = api_get("query?query=" + url_encode(q.expr));
+    const json r = api_get("query?query=" + percent_encode(q.expr));
     last[q.expr] = r;
     EXPECT_EQ(r.value("status", ""), "success") << q.where << ": " << q.expr << "\n" << r.dump();
     if (q.must_have_data) waiting.insert(q.expr);
@@ -266,7 +251,7 @@ TEST_F(DashboardTest, AlertRulesLoadAndEveryDashboardQueryEvaluatesInPrometheus)
   testing::wait_until(
       [&] {
         for (auto it = waiting.begin(); it != waiting.end();) {
-          const json r = api_get("query?query=" + url_encode(*it));
+          const json r = api_get("query?query=" + percent_encode(*it));
           last[*it] = r;
           if (r.value("status", "") == "success" &&
               !r.value(json::json_pointer("/data/result"), json::array()).empty()) {
@@ -292,7 +277,7 @@ TEST_F(DashboardTest, AlertRulesLoadAndEveryDashboardQueryEvaluatesInPrometheus)
   json result;
   testing::wait_until(
       [&] {
-        result = api_get("query?query=" + url_encode(matrix));
+        result = api_get("query?query=" + percent_encode(matrix));
         cells.clear();
         for (const auto& s : result.value(json::json_pointer("/data/result"), json::array())) {
           const json& m = s["metric"];
