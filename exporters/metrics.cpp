@@ -308,9 +308,6 @@ void Metrics::config_loaded(bool ok, WallTime when) {
 
 void Metrics::dns_query_done(const std::string& resolver, const char* outcome,
                              std::chrono::microseconds latency) {
-  // The DNS sources of address detection ("ipdetect/FAMILY/SOURCE") are not resolvers that
-  // anyone watches; ddnswatch_ip_source_up reports on them.
-  if (resolver.starts_with("ipdetect/")) return;
   impl_->queries.get({{"resolver", resolver}, {"outcome", outcome}}).Increment();
   impl_->query_duration.get({{"resolver", resolver}}, latency_buckets())
       .Observe(std::chrono::duration<double>(latency).count());

@@ -92,6 +92,9 @@ struct Daemon::Impl {
   std::unique_ptr<StateStore> state;
   nlohmann::json state_data = nlohmann::json::object();
   std::unique_ptr<resolvers::DnsEngine> engine;
+  /// The DNS echo sources of address detection: an engine of their own, so that they are not
+  /// counted as watched resolvers (ddnswatch_ip_source_up reports on them).
+  std::unique_ptr<resolvers::DnsEngine> detect_engine;
   std::unique_ptr<monitor::Monitor> monitor;
   std::unique_ptr<net::HttpClient> http_client;
   std::unique_ptr<exporters::Notifier> notifier;
@@ -410,8 +413,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
       }
     }
   }
-  impl->detector = std::make_unique<ipdetect::IpDetector>(*impl->loop, *impl->http_client,
-                                                          *impl->engine, clock, &impl->metrics);
+  auto detect_engine = resolvers::DnsEngine::create(*impl->loop, clock);
+  if (!detect_engine) return tl::unexpected(detect_engine.error());
+  impl->detect_engine = std::move(*detect_engine);
+  impl->detector = std::make_unique<ipdetect::IpDetector>(
+      *impl->loop, *impl->http_client, *impl->detect_engine, clock, &impl->metrics);
   impl->detect_timer = impl->loop->make_timer([self] { self->run_detection(); });
   impl->configure_detection(impl->cfg);
   auto server = impl->start_http(impl->cfg);
@@ -432,6 +438,7 @@ Daemon::~Daemon() {
   impl_->monitor.reset();
   impl_->notifier.reset();
   impl_->http_client.reset();
+  impl_->detect_engine.reset();
   impl_->engine.reset();
   impl_->heartbeat_timer.reset();
   impl_->loop.reset();
