@@ -1,9 +1,14 @@
 #include "providers/provider.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <variant>
 
+#include "providers/dns_wire.h"
+#include "providers/powerdns.h"
 #include "providers/rfc2136.h"
 
 namespace ddnswatch::providers {
@@ -24,10 +29,93 @@ const char* to_string(Outcome outcome) {
   return "failed";
 }
 
+Reconciliation make_reconciliation(Outcome outcome, std::string message,
+                                   std::vector<std::string> before) {
+  Reconciliation r;
+  r.outcome = outcome;
+  r.message = std::move(message);
+  r.before = std::move(before);
+  return r;
+}
+
+std::string join_addresses(const std::vector<std::string>& addresses) {
+  return addresses.empty() ? "nothing" : fmt::format("{}", fmt::join(addresses, ", "));
+}
+
+std::string record_text(const Desired& desired) {
+  return fmt::format("{} {}", desired.name, config::to_string(desired.type));
+}
+
+std::optional<std::string> desired_problem(const Desired& desired, const std::string& zone,
+                                           const std::vector<std::string>& wanted) {
+  if (!zone.empty() && !dns::in_zone(desired.name, zone)) {
+    return fmt::format("{} is not inside zone {}: the provider would refuse it", desired.name,
+                       zone);
+  }
+  if (wanted.empty()) {
+    return fmt::format("none of the wanted addresses ({}) is an {} address; nothing to write",
+                       join_addresses(desired.addresses),
+                       desired.type == config::RecordType::kA ? "IPv4" : "IPv6");
+  }
+  if (desired.ttl && *desired.ttl < 0) return fmt::format("TTL {} is negative", *desired.ttl);
+  return std::nullopt;
+}
+
+std::string updated_message(const Desired& desired, const std::vector<std::string>& wanted,
+                            uint32_t ttl, const std::vector<std::string>& before) {
+  return fmt::format("{} now holds {} (TTL {}); it held {}", record_text(desired),
+                     join_addresses(wanted), ttl, join_addresses(before));
+}
+
+std::string unchanged_message(const Desired& desired, const RrsetState& current) {
+  return fmt::format("{} already holds {} (TTL {})", record_text(desired),
+                     join_addresses(current.addresses), current.ttl.value_or(0));
+}
+
+int address_family(config::RecordType type) {
+  return type == config::RecordType::kA ? AF_INET : AF_INET6;
+}
+
+std::string address_text(int af, const void* raw) {
+  char text[INET6_ADDRSTRLEN];
+  return inet_ntop(af, raw, text, sizeof text) ? std::string(text) : std::string();
+}
+
+UpdatePlan plan_update(const RrsetState& current, const std::vector<std::string>& wanted,
+                       std::optional<int> wanted_ttl) {
+  UpdatePlan plan;
+  if (wanted_ttl) {
+    plan.ttl = static_cast<uint32_t>(*wanted_ttl);
+  } else if (current.ttl) {
+    plan.ttl = *current.ttl;
+  }
+  bool same_set = current.addresses == wanted;
+  bool same_ttl = !wanted_ttl || (current.ttl && *current.ttl == plan.ttl);
+  plan.write = !(same_set && same_ttl);
+  return plan;
+}
+
+std::vector<std::string> canonical_addresses(const std::vector<std::string>& addresses,
+                                             config::RecordType type) {
+  std::vector<std::string> out;
+  for (const std::string& a : addresses) {
+    unsigned char raw[16];
+    if (inet_pton(address_family(type), a.c_str(), raw) == 1) {
+      out.push_back(address_text(address_family(type), raw));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 Result<std::unique_ptr<Provider>> make_provider(const config::ProviderConfig& config,
                                                 ProviderContext context) {
   if (const auto* rfc2136 = std::get_if<config::Rfc2136Provider>(&config.settings)) {
     return make_rfc2136_provider(*rfc2136, context);
+  }
+  if (const auto* powerdns = std::get_if<config::PowerdnsProvider>(&config.settings)) {
+    return make_powerdns_provider(*powerdns, config, context);
   }
   return make_error(ErrorCode::kUnsupported,
                     fmt::format("provider {} is not implemented yet", config.kind()));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -48,6 +49,9 @@ struct Reconciliation {
   std::optional<Duration> clock_skew;
 };
 
+Reconciliation make_reconciliation(Outcome outcome, std::string message,
+                                   std::vector<std::string> before = {});
+
 /// What the updater asks for: the record as the config names it, and the full set of
 /// addresses it must hold (one family; never empty).
 struct Desired {
@@ -55,6 +59,9 @@ struct Desired {
   config::RecordType type = config::RecordType::kA;
   std::vector<std::string> addresses;  // canonical text, sorted
   std::optional<int> ttl;              // unset: keep the provider's (or its default on create)
+  /// What the provider held at the last successful reconcile, as the updater remembers it
+  /// (state file). Only providers without a read call (DynDNS2) rely on it.
+  std::optional<std::vector<std::string>> held;
 };
 
 /// What a provider may use. All on the loop thread.
@@ -76,6 +83,54 @@ class Provider {
   /// what is in flight without calling `done`.
   virtual void reconcile(const Desired& desired, Done done) = 0;
 };
+
+/// The TTL an added record gets when neither the config nor the server's RRset has one.
+inline constexpr uint32_t kDefaultTtl = 300;
+
+/// The RRset as the server holds it: addresses in canonical text, sorted, no duplicates.
+struct RrsetState {
+  std::vector<std::string> addresses;  // empty: the RRset does not exist
+  std::optional<uint32_t> ttl;         // set when it exists
+};
+
+struct UpdatePlan {
+  bool write = false;
+  uint32_t ttl = kDefaultTtl;  // the TTL to write with
+};
+
+/// Compares what the server holds with what is wanted (canonical, sorted, non-empty): write
+/// when the address sets differ or a wanted TTL differs from the server's. The TTL written is
+/// the wanted one, else the server's, else kDefaultTtl.
+UpdatePlan plan_update(const RrsetState& current, const std::vector<std::string>& wanted,
+                       std::optional<int> wanted_ttl);
+
+/// AF_INET for A, AF_INET6 for AAAA.
+int address_family(config::RecordType type);
+/// inet_ntop of a raw address of family `af` ("" if it fails).
+std::string address_text(int af, const void* raw);
+
+/// The addresses of `type`'s family among `addresses`, in canonical text (inet_ntop), sorted,
+/// without duplicates. Anything else (the other family, not an address) is left out.
+std::vector<std::string> canonical_addresses(const std::vector<std::string>& addresses,
+                                             config::RecordType type);
+
+/// "192.0.2.1, 192.0.2.2", or "nothing" for an empty list.
+std::string join_addresses(const std::vector<std::string>& addresses);
+
+/// "host.example.com AAAA".
+std::string record_text(const Desired& desired);
+
+/// What rules a request out before anything is sent, or nullopt: a name outside the zone
+/// (`zone` empty: no zone to check), no address of the record's family among the wanted ones
+/// (`wanted` is canonical_addresses() of them), a negative TTL.
+std::optional<std::string> desired_problem(const Desired& desired, const std::string& zone,
+                                           const std::vector<std::string>& wanted);
+
+/// "host.example.com A now holds 192.0.2.1 (TTL 300); it held nothing".
+std::string updated_message(const Desired& desired, const std::vector<std::string>& wanted,
+                            uint32_t ttl, const std::vector<std::string>& before);
+/// "host.example.com A already holds 192.0.2.1 (TTL 300)".
+std::string unchanged_message(const Desired& desired, const RrsetState& current);
 
 /// The provider for a record's config; fails only when the config cannot work (a bad key).
 Result<std::unique_ptr<Provider>> make_provider(const config::ProviderConfig& config,

@@ -20,27 +20,8 @@ uint16_t qtype(config::RecordType type) {
   return type == config::RecordType::kA ? dns::kTypeA : dns::kTypeAaaa;
 }
 
-int family(config::RecordType type) { return type == config::RecordType::kA ? AF_INET : AF_INET6; }
-
-std::string address_text(int af, const void* raw) {
-  char text[INET6_ADDRSTRLEN];
-  return inet_ntop(af, raw, text, sizeof text) ? std::string(text) : std::string();
-}
-
-std::string join(const std::vector<std::string>& items) {
-  return items.empty() ? "nothing" : fmt::format("{}", fmt::join(items, ", "));
-}
-
 int64_t unix_seconds(WallTime t) {
   return std::max<int64_t>(0, std::chrono::duration_cast<seconds>(t.time_since_epoch()).count());
-}
-
-Reconciliation outcome(Outcome o, std::string message, std::vector<std::string> before = {}) {
-  Reconciliation r;
-  r.outcome = o;
-  r.message = std::move(message);
-  r.before = std::move(before);
-  return r;
 }
 
 /// Loop thread only. Several reconciliations may run at once; each is an Operation it owns.
@@ -76,32 +57,19 @@ class Rfc2136 final : public Provider {
     void start() {
       type_ = qtype(desired_.type);
       wanted_ = canonical_addresses(desired_.addresses, desired_.type);
-      std::optional<std::string> problem;
-      if (!dns::in_zone(desired_.name, p_.zone_)) {
-        problem = fmt::format("{} is not inside zone {}: the server would refuse it (NOTZONE)",
-                              desired_.name, p_.zone_);
-      } else if (wanted_.empty()) {
-        problem = fmt::format(
-            "none of the wanted addresses ({}) is an {} address; nothing to write",
-            join(desired_.addresses), desired_.type == config::RecordType::kA ? "IPv4" : "IPv6");
-      } else if (desired_.ttl && (*desired_.ttl < 0)) {
-        problem = fmt::format("TTL {} is negative", *desired_.ttl);
-      }
-      if (problem) return fail_later(Outcome::kRejected, *problem);
+      if (auto problem = desired_problem(desired_, p_.zone_, wanted_))
+        return fail_later(Outcome::kRejected, *problem);
       auto query = dns::build_query(p_.next_id(), desired_.name, type_);
       if (!query) return fail_later(Outcome::kRejected, query.error().message);
       send(std::move(*query), &Operation::on_read);
     }
 
    private:
-    std::string record() const {
-      return fmt::format("{} {}", desired_.name, config::to_string(desired_.type));
-    }
-
     /// done must not run inside reconcile(): reports from a timer that dies with us.
     void fail_later(Outcome o, std::string message) {
-      deferred_ = p_.loop_.make_timer(
-          [this, o, m = std::move(message)] { finish(outcome(o, m, before_.addresses)); });
+      deferred_ = p_.loop_.make_timer([this, o, m = std::move(message)] {
+        finish(make_reconciliation(o, m, before_.addresses));
+      });
       deferred_->start(Duration::zero());
     }
 
@@ -117,13 +85,14 @@ class Rfc2136 final : public Provider {
     /// The answer, parsed and checked against our key; or how the reconciliation ended.
     std::variant<dns::Message, Reconciliation> check(const Result<ExchangeReply>& reply,
                                                      const char* what) {
-      if (!reply) return outcome(Outcome::kFailed, reply.error().message, before_.addresses);
+      if (!reply)
+        return make_reconciliation(Outcome::kFailed, reply.error().message, before_.addresses);
       auto message = dns::parse_message(reply->message);
       if (!message) {
-        return outcome(Outcome::kFailed,
-                       fmt::format("the server's answer to our {} does not parse: {}", what,
-                                   message.error().message),
-                       before_.addresses);
+        return make_reconciliation(Outcome::kFailed,
+                                   fmt::format("the server's answer to our {} does not parse: {}",
+                                               what, message.error().message),
+                                   before_.addresses);
       }
       auto now = static_cast<uint64_t>(unix_seconds(p_.clock_.wall_now()));
       tsig::Verification v = tsig::verify(reply->message, p_.key_, request_mac_, now);
@@ -132,21 +101,23 @@ class Rfc2136 final : public Provider {
       const std::string& key = p_.key_.name();
       if (tsig_error == dns::kBadTime) return bad_time(v, authentic);
       if (tsig_error == dns::kBadKey) {
-        return outcome(Outcome::kRejected,
-                       fmt::format("the server does not know our TSIG key: BADKEY — check that "
-                                   "key_name \"{}\" and key_algorithm {} match a key it has",
-                                   key, tsig::to_string(p_.key_.algorithm())),
-                       before_.addresses);
+        return make_reconciliation(
+            Outcome::kRejected,
+            fmt::format("the server does not know our TSIG key: BADKEY — check that "
+                        "key_name \"{}\" and key_algorithm {} match a key it has",
+                        key, tsig::to_string(p_.key_.algorithm())),
+            before_.addresses);
       }
       if (tsig_error == dns::kBadSig) {
-        return outcome(Outcome::kRejected,
-                       fmt::format("the server refused our TSIG signature: BADSIG — key_secret "
-                                   "does not match its secret for key \"{}\"",
-                                   key),
-                       before_.addresses);
+        return make_reconciliation(
+            Outcome::kRejected,
+            fmt::format("the server refused our TSIG signature: BADSIG — key_secret "
+                        "does not match its secret for key \"{}\"",
+                        key),
+            before_.addresses);
       }
       if (tsig_error != 0) {
-        return outcome(
+        return make_reconciliation(
             Outcome::kRejected,
             fmt::format("the server refused our TSIG signature: {}", dns::rcode_name(tsig_error)),
             before_.addresses);
@@ -159,11 +130,12 @@ class Rfc2136 final : public Provider {
       if ((success && !authentic) || v.verdict == tsig::Verdict::kBadMac ||
           v.verdict == tsig::Verdict::kOtherKey || v.verdict == tsig::Verdict::kMalformed ||
           v.verdict == tsig::Verdict::kTimeOff) {
-        return outcome(Outcome::kRejected,
-                       fmt::format("the server's answer is not signed with our key ({}); not "
-                                   "accepted (a middlebox or forgery, or the server lost our key)",
-                                   v.detail),
-                       before_.addresses);
+        return make_reconciliation(
+            Outcome::kRejected,
+            fmt::format("the server's answer is not signed with our key ({}); not "
+                        "accepted (a middlebox or forgery, or the server lost our key)",
+                        v.detail),
+            before_.addresses);
       }
       return std::move(*message);
     }
@@ -174,7 +146,7 @@ class Rfc2136 final : public Provider {
       int64_t skew = server_time - signed_at_;
       std::string how =
           skew >= 0 ? fmt::format("{} s behind", skew) : fmt::format("{} s ahead of", -skew);
-      Reconciliation rec = outcome(
+      Reconciliation rec = make_reconciliation(
           Outcome::kRejected,
           fmt::format("TSIG BADTIME: our clock is {} the server's (fudge {} s); fix this "
                       "machine's clock (NTP){}",
@@ -195,13 +167,13 @@ class Rfc2136 final : public Provider {
         case dns::kNxDomain:
           break;
         case dns::kRefused:
-          return finish(outcome(
+          return finish(make_reconciliation(
               Outcome::kRejected,
               fmt::format("the server refused our query for {}: REFUSED — is zone {} served "
                           "there, and may we query it?",
                           desired_.name, zone)));
         case dns::kNotAuth:
-          return finish(outcome(
+          return finish(make_reconciliation(
               Outcome::kRejected,
               fmt::format(
                   "the server refused our query for {}: NOTAUTH — it does not accept our "
@@ -210,19 +182,19 @@ class Rfc2136 final : public Provider {
                   "not serve zone {}",
                   desired_.name, tsig::kFudge, zone)));
         case dns::kServFail:
-          return finish(
-              outcome(Outcome::kFailed,
-                      fmt::format("the server failed to answer for {}: SERVFAIL", desired_.name)));
+          return finish(make_reconciliation(
+              Outcome::kFailed,
+              fmt::format("the server failed to answer for {}: SERVFAIL", desired_.name)));
         default:
-          return finish(outcome(Outcome::kFailed,
-                                fmt::format("unexpected answer to our query for {}: {}",
+          return finish(make_reconciliation(
+              Outcome::kFailed, fmt::format("unexpected answer to our query for {}: {}",
                                             desired_.name, dns::rcode_name(m.header.rcode))));
       }
       if (!m.header.aa) {
-        return finish(outcome(Outcome::kRejected,
-                              fmt::format("{} answered for {} without authority: it does not "
-                                          "serve zone {} (or the name is delegated elsewhere)",
-                                          p_.server_.to_string(), desired_.name, zone)));
+        return finish(make_reconciliation(
+            Outcome::kRejected, fmt::format("{} answered for {} without authority: it does not "
+                                            "serve zone {} (or the name is delegated elsewhere)",
+                                            p_.server_.to_string(), desired_.name, zone)));
       }
       std::vector<std::string> held;
       std::optional<uint32_t> ttl;
@@ -231,7 +203,7 @@ class Rfc2136 final : public Provider {
         if (!dns::same_name(rr.name, desired_.name) || rr.rclass != dns::kClassIn) continue;
         if (rr.type == dns::kTypeCname) {
           auto target = dns::read_name(reply->message, rr.rdata_offset);
-          return finish(outcome(
+          return finish(make_reconciliation(
               Outcome::kRejected,
               fmt::format("{} is an alias (CNAME for {}): an {} record cannot be added beside it",
                           desired_.name, target ? *target : "?",
@@ -239,12 +211,12 @@ class Rfc2136 final : public Provider {
         }
         if (rr.type != type_) continue;
         if (rr.rdata.size() != size) {
-          return finish(outcome(
+          return finish(make_reconciliation(
               Outcome::kFailed,
               fmt::format("the server's {} record for {} is {} bytes long",
                           config::to_string(desired_.type), desired_.name, rr.rdata.size())));
         }
-        held.push_back(address_text(family(desired_.type), rr.rdata.data()));
+        held.push_back(address_text(address_family(desired_.type), rr.rdata.data()));
         ttl = ttl ? std::min(*ttl, rr.ttl) : rr.ttl;
       }
       std::sort(held.begin(), held.end());
@@ -253,20 +225,18 @@ class Rfc2136 final : public Provider {
 
       UpdatePlan plan = plan_update(before_, wanted_, desired_.ttl);
       if (!plan.write) {
-        return finish(outcome(Outcome::kUnchanged,
-                              fmt::format("{} already holds {} (TTL {})", record(),
-                                          join(before_.addresses), before_.ttl.value_or(0)),
-                              before_.addresses));
+        return finish(make_reconciliation(Outcome::kUnchanged, unchanged_message(desired_, before_),
+                                          before_.addresses));
       }
       ttl_ = plan.ttl;
       std::vector<std::string> rdatas;
       for (const std::string& a : wanted_) {
         unsigned char raw[16];
-        inet_pton(family(desired_.type), a.c_str(), raw);
+        inet_pton(address_family(desired_.type), a.c_str(), raw);
         rdatas.emplace_back(reinterpret_cast<const char*>(raw), size);
       }
       auto update = dns::build_update(p_.next_id(), p_.zone_, desired_.name, type_, rdatas, ttl_);
-      if (!update) return finish(outcome(Outcome::kRejected, update.error().message));
+      if (!update) return finish(make_reconciliation(Outcome::kRejected, update.error().message));
       send(std::move(*update), &Operation::on_write);
     }
 
@@ -281,14 +251,13 @@ class Rfc2136 final : public Provider {
       switch (m.header.rcode) {
         case dns::kNoError:
           o = Outcome::kUpdated;
-          message = fmt::format("{} now holds {} (TTL {}); it held {}", record(), join(wanted_),
-                                ttl_, join(before_.addresses));
+          message = updated_message(desired_, wanted_, ttl_, before_.addresses);
           break;
         case dns::kRefused:
           message = fmt::format(
               "the server refused the update: REFUSED — does the zone's update policy let key "
               "\"{}\" change {}?",
-              key, record());
+              key, record_text(desired_));
           break;
         case dns::kNotAuth:
           message = fmt::format(
@@ -319,7 +288,7 @@ class Rfc2136 final : public Provider {
               fmt::format("unexpected answer to our update: {}", dns::rcode_name(m.header.rcode));
           break;
       }
-      finish(outcome(o, std::move(message), before_.addresses));
+      finish(make_reconciliation(o, std::move(message), before_.addresses));
     }
 
     /// Hands the result to the provider, which destroys this operation before calling done.
@@ -363,34 +332,6 @@ class Rfc2136 final : public Provider {
 };
 
 }  // namespace
-
-UpdatePlan plan_update(const RrsetState& current, const std::vector<std::string>& wanted,
-                       std::optional<int> wanted_ttl) {
-  UpdatePlan plan;
-  if (wanted_ttl) {
-    plan.ttl = static_cast<uint32_t>(*wanted_ttl);
-  } else if (current.ttl) {
-    plan.ttl = *current.ttl;
-  }
-  bool same_set = current.addresses == wanted;
-  bool same_ttl = !wanted_ttl || (current.ttl && *current.ttl == plan.ttl);
-  plan.write = !(same_set && same_ttl);
-  return plan;
-}
-
-std::vector<std::string> canonical_addresses(const std::vector<std::string>& addresses,
-                                             config::RecordType type) {
-  std::vector<std::string> out;
-  for (const std::string& a : addresses) {
-    unsigned char raw[16];
-    if (inet_pton(family(type), a.c_str(), raw) == 1) {
-      out.push_back(address_text(family(type), raw));
-    }
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
 
 Result<std::unique_ptr<Provider>> make_rfc2136_provider(const config::Rfc2136Provider& config,
                                                         ProviderContext context,

@@ -22,31 +22,6 @@
 
 namespace ddnswatch::providers {
 
-/// The TTL an added record gets when neither the config nor the server's RRset has one.
-inline constexpr uint32_t kDefaultTtl = 300;
-
-/// The RRset as the server holds it: addresses in canonical text, sorted, no duplicates.
-struct RrsetState {
-  std::vector<std::string> addresses;  // empty: the RRset does not exist
-  std::optional<uint32_t> ttl;         // set when it exists
-};
-
-struct UpdatePlan {
-  bool write = false;
-  uint32_t ttl = kDefaultTtl;  // the TTL to write with
-};
-
-/// Compares what the server holds with what is wanted (canonical, sorted, non-empty): write
-/// when the address sets differ or a wanted TTL differs from the server's. The TTL written is
-/// the wanted one, else the server's, else kDefaultTtl.
-UpdatePlan plan_update(const RrsetState& current, const std::vector<std::string>& wanted,
-                       std::optional<int> wanted_ttl);
-
-/// The addresses of `type`'s family among `addresses`, in canonical text (inet_ntop), sorted,
-/// without duplicates. Anything else (the other family, not an address) is left out.
-std::vector<std::string> canonical_addresses(const std::vector<std::string>& addresses,
-                                             config::RecordType type);
-
 /// Fails only when the config cannot work: a server that is not IP[:PORT], a key name that is
 /// not a DNS name, an unknown algorithm, a secret that is not base64.
 Result<std::unique_ptr<Provider>> make_rfc2136_provider(const config::Rfc2136Provider& config,

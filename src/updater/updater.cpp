@@ -219,7 +219,7 @@ struct Updater::Impl {
     e.started = clock.steady_now();
     e.timer->stop();
     const Addresses desired = *e.desired;
-    providers::Desired d{e.cfg.name, e.cfg.type, desired, e.cfg.ttl};
+    providers::Desired d{e.cfg.name, e.cfg.type, desired, e.cfg.ttl, e.status.held};
     spdlog::debug("{}: reconciling with {} ({})", e.id, e.cfg.provider.kind(), e.decision.reason);
     // The pending addresses are on disk already: every change of `desired` is saved at once.
     publish();

@@ -15,6 +15,7 @@
 #include "core/atomic_file.h"
 #include "support/http_get.h"
 #include "support/lab.h"
+#include "support/pki.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
@@ -28,69 +29,7 @@ using ::testing::Not;
 
 class TlsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::filesystem::create_directories(dir_.path() / "tls");
-    ASSERT_TRUE(make_pki("tls/", "ca")) << openssl_log_;
-  }
-
-  // Runs the openssl command line; false (with the output in openssl_log_) if it fails.
-  bool openssl(std::vector<std::string> args) {
-    static const std::filesystem::path program = testing::find_program("openssl");
-    if (program.empty()) {
-      openssl_log_ += "openssl is not on $PATH: scripts/install-deps.sh installs it\n";
-      return false;
-    }
-    args.insert(args.begin(), program.string());
-    auto r = testing::run_command(args, dir_.path(), seconds(30));
-    if (r.code != 0) openssl_log_ += r.out + r.err;
-    return r.code == 0;
-  }
-
-  // The absolute path of `name` in dir_: child processes do not start in dir_.
-  std::string at(const std::string& name) const { return (dir_.path() / name).string(); }
-
-  // A P-256 key at `name`.
-  bool make_key(const std::string& name) {
-    return openssl(
-        {"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", at(name)});
-  }
-
-  // Under `prefix`: NAME.pem (a root CA), intermediate.pem, server.key and fullchain.pem (the
-  // server certificate for IP 127.0.0.1, then the intermediate that signed it).
-  bool make_pki(const std::string& prefix, const std::string& name) {
-    const std::string p = at(prefix);
-    dir_.write(p + "ca.ext", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n");
-    dir_.write(p + "server.ext",
-               "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n"
-               "extendedKeyUsage=serverAuth\n");
-    return make_key(p + name + ".key") &&
-           openssl({"req", "-x509", "-new", "-key", p + name + ".key", "-subj",
-                    "/CN=ddnswatch test " + name, "-days", "2", "-out", p + name + ".pem"}) &&
-           make_key(p + "intermediate.key") &&
-           openssl({"req", "-new", "-key", p + "intermediate.key", "-subj",
-                    "/CN=ddnswatch test intermediate", "-out", p + "intermediate.csr"}) &&
-           openssl({"x509", "-req", "-in", p + "intermediate.csr", "-CA", p + name + ".pem",
-                    "-CAkey", p + name + ".key", "-CAcreateserial", "-days", "2", "-extfile",
-                    p + "ca.ext", "-out", p + "intermediate.pem"}) &&
-           make_key(p + "server.key") &&
-           openssl({"req", "-new", "-key", p + "server.key", "-subj", "/CN=127.0.0.1", "-out",
-                    p + "server.csr"}) &&
-           openssl({"x509", "-req", "-in", p + "server.csr", "-CA", p + "intermediate.pem",
-                    "-CAkey", p + "intermediate.key", "-CAcreateserial", "-days", "2", "-extfile",
-                    p + "server.ext", "-out", p + "server.pem"}) &&
-           concatenate({p + "server.pem", p + "intermediate.pem"}, p + "fullchain.pem");
-  }
-
-  bool concatenate(const std::vector<std::string>& parts, const std::string& target) {
-    std::string all;
-    for (const auto& part : parts) {
-      auto text = read_file(dir_.path() / part);
-      if (!text) return false;
-      all += *text;
-    }
-    dir_.write(target, all);
-    return true;
-  }
+  void SetUp() override { ASSERT_TRUE(pki_.make("tls/", "ca")) << pki_.log(); }
 
   // A config that serves HTTPS with the two files, given relative to the config's folder.
   std::string config(const std::string& cert_file, const std::string& key_file) const {
@@ -123,7 +62,7 @@ class TlsTest : public ::testing::Test {
   testing::TempDir dir_;
   uint16_t port_ = testing::free_port();
   std::filesystem::path config_;
-  std::string openssl_log_;
+  testing::Pki pki_{dir_.path()};
 };
 
 TEST_F(TlsTest, ServesMetricsOverHttpsWithTheChainAndRefusesPlainHttp) {
@@ -151,7 +90,7 @@ TEST_F(TlsTest, ServesMetricsOverHttpsWithTheChainAndRefusesPlainHttp) {
 }
 
 TEST_F(TlsTest, AWrongKeyFailsCheckAndRunWithAClearMessage) {
-  ASSERT_TRUE(make_key("tls/other.key")) << openssl_log_;
+  ASSERT_TRUE(pki_.make_key("tls/other.key")) << pki_.log();
   config_ = dir_.write("ddnswatch.json", config("tls/fullchain.pem", "tls/other.key"));
   const std::string key = (dir_.path() / "tls/other.key").string();
   const std::string cert = (dir_.path() / "tls/fullchain.pem").string();
@@ -170,9 +109,9 @@ TEST_F(TlsTest, AWrongKeyFailsCheckAndRunWithAClearMessage) {
   EXPECT_THAT(check.err + run.err, Not(HasSubstr("PRIVATE KEY")));
 
   // A key of another type (RSA for an EC certificate) is caught as well.
-  ASSERT_TRUE(openssl({"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
-                       at("tls/rsa.key")}))
-      << openssl_log_;
+  ASSERT_TRUE(pki_.openssl({"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                            "-out", pki_.at("tls/rsa.key")}))
+      << pki_.log();
   dir_.write("ddnswatch.json", config("tls/fullchain.pem", "tls/rsa.key"));
   auto rsa =
       testing::run_command({DDNSWATCH_BINARY, "check", "--config", config_.string()}, dir_.path());
@@ -208,7 +147,7 @@ TEST_F(TlsTest, ReloadKeepsTheServerOnAWrongKeyAndServesARenewedCertificate) {
   config_ = dir_.write("ddnswatch.json", config("tls/fullchain.pem", "tls/server.key"));
   auto daemon = start();
 
-  ASSERT_TRUE(make_key("tls/other.key")) << openssl_log_;
+  ASSERT_TRUE(pki_.make_key("tls/other.key")) << pki_.log();
   ASSERT_TRUE(write_file_atomically(config_, config("tls/fullchain.pem", "tls/other.key")));
   daemon->signal(SIGHUP);
   ASSERT_TRUE(testing::wait_until(
@@ -223,7 +162,7 @@ TEST_F(TlsTest, ReloadKeepsTheServerOnAWrongKeyAndServesARenewedCertificate) {
 
   // certbot renews in place: same paths, a certificate from another CA now.
   std::filesystem::create_directories(dir_.path() / "renewed");
-  ASSERT_TRUE(make_pki("renewed/", "ca2")) << openssl_log_;
+  ASSERT_TRUE(pki_.make("renewed/", "ca2")) << pki_.log();
   for (const char* file : {"fullchain.pem", "server.key"}) {
     std::filesystem::copy_file(dir_.path() / "renewed" / file, dir_.path() / "tls" / file,
                                std::filesystem::copy_options::overwrite_existing);

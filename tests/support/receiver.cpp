@@ -4,13 +4,17 @@
 
 namespace ddnswatch::testing {
 
-Receiver::Receiver(std::vector<std::string> paths) {
+Receiver::Receiver(std::vector<std::string> paths)
+    : Receiver(ReceiverOptions{std::move(paths), {"GET", "HEAD", "POST", "PUT"}, std::nullopt}) {}
+
+Receiver::Receiver(ReceiverOptions o) : tls_(o.tls.has_value()) {
   exporters::HttpServerOptions options;
   options.port = 0;
   options.threads = 8;
-  options.methods = {"GET", "HEAD", "POST", "PUT"};
+  options.methods = std::move(o.methods);
+  options.tls = std::move(o.tls);
   std::map<std::string, exporters::HttpHandler> routes;
-  for (const auto& p : paths) {
+  for (const auto& p : o.paths) {
     routes[p] = [this](const exporters::HttpRequest& req) { return answer(req); };
   }
   auto server = exporters::HttpServer::start(options, std::move(routes));
@@ -23,7 +27,7 @@ Receiver::~Receiver() { server_.reset(); }
 uint16_t Receiver::port() const { return server_->port(); }
 
 std::string Receiver::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port()) + path;
+  return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port()) + path;
 }
 
 void Receiver::script(std::vector<exporters::HttpResponse> answers) {
@@ -34,6 +38,11 @@ void Receiver::script(std::vector<exporters::HttpResponse> answers) {
 void Receiver::set_fallback(exporters::HttpResponse response) {
   std::lock_guard lock(mutex_);
   fallback_ = std::move(response);
+}
+
+void Receiver::set_handler(Handler handler) {
+  std::lock_guard lock(mutex_);
+  handler_ = std::move(handler);
 }
 
 std::vector<exporters::HttpRequest> Receiver::requests() const {
@@ -50,7 +59,7 @@ exporters::HttpResponse Receiver::answer(const exporters::HttpRequest& req) {
   std::lock_guard lock(mutex_);
   requests_.push_back(req);
   changed_.notify_all();
-  if (script_.empty()) return fallback_;
+  if (script_.empty()) return handler_ ? handler_(req) : fallback_;
   exporters::HttpResponse r = std::move(script_.front());
   script_.pop_front();
   return r;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,21 @@
 
 namespace ddnswatch::testing {
 
+struct ReceiverOptions {
+  /// Exact paths; "/**" serves every path (fake APIs with ids in their paths).
+  std::vector<std::string> paths = {"/hook"};
+  std::vector<std::string> methods = {"GET", "HEAD", "POST", "PUT"};
+  /// When set, the receiver speaks HTTPS with this chain and key.
+  std::optional<exporters::TlsFiles> tls;
+};
+
 class Receiver {
  public:
+  using Handler = std::function<exporters::HttpResponse(const exporters::HttpRequest&)>;
+
   /// Serves `paths` (exact), accepting GET, HEAD, POST and PUT.
   explicit Receiver(std::vector<std::string> paths = {"/hook"});
+  explicit Receiver(ReceiverOptions options);
   ~Receiver();
 
   std::string url(const std::string& path = "/hook") const;
@@ -28,6 +40,9 @@ class Receiver {
   /// The next answers, in order; once used up, `fallback` answers.
   void script(std::vector<exporters::HttpResponse> answers);
   void set_fallback(exporters::HttpResponse response);
+  /// Answers instead of the fallback once the script is used up (a fake API with state).
+  /// Runs on the server's threads, one request at a time.
+  void set_handler(Handler handler);
 
   std::vector<exporters::HttpRequest> requests() const;
   /// Waits until at least `count` requests arrived; false at the deadline.
@@ -41,6 +56,8 @@ class Receiver {
   std::vector<exporters::HttpRequest> requests_;
   std::deque<exporters::HttpResponse> script_;
   exporters::HttpResponse fallback_{200, "text/plain; charset=utf-8", "ok\n", {}};
+  Handler handler_;
+  bool tls_ = false;
   std::unique_ptr<exporters::HttpServer> server_;
 };
 

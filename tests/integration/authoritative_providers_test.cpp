@@ -1,8 +1,7 @@
-// The RFC 2136 provider against real servers on loopback: the lab's BIND 9 (hmac-sha256) and a
-// PowerDNS Authoritative started here with the gsqlite3 backend (hmac-sha256 and hmac-sha512
-// keys). What the servers hold afterwards is checked with dig, an independent client.
-#include "providers/rfc2136.h"
-
+// The providers that talk to authoritative servers, against real ones on loopback: RFC 2136
+// at the lab's BIND 9 (hmac-sha256) and at a PowerDNS Authoritative started here with the
+// gsqlite3 backend (hmac-sha256 and hmac-sha512 keys), and the PowerDNS HTTP API at that same
+// PowerDNS. What the servers hold afterwards is checked with dig, an independent client.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -23,10 +22,13 @@
 #include "core/crypto.h"
 #include "core/event_loop.h"
 #include "net/http_client.h"
+#include "providers/powerdns.h"
 #include "providers/provider.h"
+#include "providers/rfc2136.h"
 #include "support/lab_fixture.h"
 #include "support/loop_runner.h"
 #include "support/process.h"
+#include "support/provider_harness.h"
 #include "support/temp_dir.h"
 
 namespace ddnswatch {
@@ -40,91 +42,20 @@ using std::chrono::seconds;
 using std::chrono::steady_clock;
 using testing::RunResult;
 
-/// The system clock, shifted: a machine whose clock is wrong.
-class OffsetClock final : public Clock {
+using testing::contains;
+using testing::describe;
+using testing::desired;
+
+/// The provider harness, making RFC 2136 providers.
+class Harness : public testing::ProviderHarness {
  public:
-  explicit OffsetClock(Duration offset = Duration::zero()) : offset_(offset) {}
-  SteadyTime steady_now() const override { return std::chrono::steady_clock::now(); }
-  WallTime wall_now() const override { return std::chrono::system_clock::now() + offset_; }
-
- private:
-  Duration offset_;
-};
-
-std::string describe(const std::optional<Reconciliation>& r) {
-  if (!r) return "(no result)";
-  return std::string(providers::to_string(r->outcome)) + ": " + r->message;
-}
-
-/// A loop, an HTTP client (the context wants one) and a provider, driven synchronously.
-class Harness {
- public:
-  explicit Harness(Duration clock_offset = Duration::zero())
-      : loop_(std::move(*EventLoop::create())),
-        http_(std::move(*net::HttpClient::create(*loop_))),
-        clock_(clock_offset) {}
-  ~Harness() { provider.reset(); }  // before the client and the loop it uses
-
-  /// Makes the provider; false (with the error in `error`) when the config cannot work.
+  using ProviderHarness::ProviderHarness;
   bool make(const config::Rfc2136Provider& cfg, providers::ExchangeOptions options = {}) {
-    auto p = providers::make_rfc2136_provider(
-        cfg, providers::ProviderContext{*loop_, *http_, clock_}, options);
-    if (!p) {
-      error = p.error().message;
-      return false;
-    }
-    provider = std::move(*p);
-    return true;
-  }
-
-  /// One reconcile, the loop run until it reports (bounded by `timeout`).
-  std::optional<Reconciliation> reconcile(const Desired& desired,
-                                          milliseconds timeout = seconds(20)) {
-    std::optional<Reconciliation> result;
-    bool inside = true;
-    bool inline_call = false;
-    int calls = 0;
-    provider->reconcile(desired, [&](Reconciliation r) {
-      inline_call = inline_call || inside;
-      ++calls;
-      result = std::move(r);
+    return make_with([&](providers::ProviderContext context) {
+      return providers::make_rfc2136_provider(cfg, context, options);
     });
-    inside = false;
-    testing::run_loop_until(
-        *loop_, [&] { return result.has_value(); }, timeout);
-    std::cout << "  reconcile " << desired.name << ": " << describe(result) << "\n";
-    EXPECT_FALSE(inline_call) << "done ran inside reconcile()";
-    EXPECT_LE(calls, 1);
-    return result;
   }
-
-  EventLoop& loop() { return *loop_; }
-
- private:
-  std::unique_ptr<EventLoop> loop_;
-  std::unique_ptr<net::HttpClient> http_;
-  OffsetClock clock_;
-
- public:
-  std::unique_ptr<providers::Provider> provider;
-  std::string error;
 };
-
-Desired desired(const std::string& name, std::vector<std::string> addresses,
-                config::RecordType type = config::RecordType::kA,
-                std::optional<int> ttl = std::nullopt) {
-  Desired d;
-  d.name = name;
-  d.type = type;
-  std::sort(addresses.begin(), addresses.end());
-  d.addresses = std::move(addresses);
-  d.ttl = ttl;
-  return d;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 /// dig, an independent client, asking `server` directly.
 struct Dig {
@@ -465,6 +396,7 @@ constexpr char kPdnsZone[] = "pdns.test";
 constexpr char kKey256[] = "ddnswatch-256";
 constexpr char kKey512[] = "ddnswatch-512";
 constexpr char kKeyReadOnly[] = "ddnswatch-read";  // known to the server, not allowed to update
+constexpr char kApiKey[] = "ddnswatch-api-key";
 
 class Rfc2136PowerDnsTest : public ::testing::Test {
  protected:
@@ -474,6 +406,7 @@ class Rfc2136PowerDnsTest : public ::testing::Test {
     secret256_ = random_secret(32);
     secret512_ = random_secret(64);
     port_ = testing::free_port();
+    api_port_ = testing::free_port();
     error_ = start();
   }
   static void TearDownTestSuite() {
@@ -506,7 +439,11 @@ class Rfc2136PowerDnsTest : public ::testing::Test {
                        "dnsupdate=yes\nallow-dnsupdate-from=127.0.0.0/8\n"
                        // No packet cache: every query sees the zone as it is now.
                        "cache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n"
-                       "distributor-threads=1\nreceiver-threads=1\nloglevel=6\n";
+                       "distributor-threads=1\nreceiver-threads=1\nloglevel=6\n"
+                       "api=yes\napi-key=" +
+                       std::string(kApiKey) +
+                       "\nwebserver=yes\nwebserver-address=127.0.0.1\nwebserver-port=" +
+                       std::to_string(api_port_) + "\nwebserver-allow-from=127.0.0.0/8\n";
     dir_->write("pdns.conf", conf);
 
     auto run = [&](std::vector<std::string> argv) -> std::string {
@@ -570,6 +507,7 @@ class Rfc2136PowerDnsTest : public ::testing::Test {
   static inline std::string secret256_;
   static inline std::string secret512_;
   static inline uint16_t port_ = 0;
+  static inline uint16_t api_port_ = 0;
   Dig dig_;
 };
 
@@ -669,6 +607,135 @@ TEST_F(Rfc2136PowerDnsTest, ClockSkewIsRejected) {
   EXPECT_EQ(r->outcome, Outcome::kRejected) << describe(r);
   EXPECT_TRUE(contains(r->message, "clock")) << r->message;
   EXPECT_EQ(dig_.rdata(n, "A"), std::vector<std::string>{});
+}
+
+// ---------------------------------------------------------------------------------------------
+// The PowerDNS HTTP API, at the same kind of PowerDNS
+
+class PowerDnsApiTest : public Rfc2136PowerDnsTest {
+ protected:
+  static config::PowerdnsProvider api_config(const std::string& key = kApiKey,
+                                             const std::string& zone = kPdnsZone) {
+    config::PowerdnsProvider c;
+    c.zone = zone;
+    c.url = "http://127.0.0.1:" + std::to_string(api_port_);
+    c.api_key = Secret(key);
+    return c;
+  }
+  static bool make(testing::ProviderHarness& h, const config::PowerdnsProvider& c) {
+    return h.make_with([&](providers::ProviderContext context) {
+      return providers::make_powerdns_provider(c, config::ProviderConfig{c, {}, {}}, context);
+    });
+  }
+};
+
+TEST_F(PowerDnsApiTest, AddsReplacesAndLeavesAlone) {
+  testing::ProviderHarness h;
+  ASSERT_TRUE(make(h, api_config())) << h.error;
+  const std::string n = name("api-host");
+  auto added = h.reconcile(desired(n, {"192.0.2.40"}, config::RecordType::kA, 90));
+  ASSERT_TRUE(added);
+  EXPECT_EQ(added->outcome, Outcome::kUpdated) << describe(added);
+  EXPECT_TRUE(added->before.empty());
+  EXPECT_EQ(dig_.rdata(n, "A"), std::vector<std::string>{"192.0.2.40"});
+  EXPECT_EQ(dig_.ttl(n, "A"), 90);
+
+  auto replaced = h.reconcile(desired(n, {"192.0.2.42", "192.0.2.41"}));
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->outcome, Outcome::kUpdated) << describe(replaced);
+  EXPECT_EQ(replaced->before, std::vector<std::string>{"192.0.2.40"});
+  EXPECT_EQ(dig_.rdata(n, "A"), (std::vector<std::string>{"192.0.2.41", "192.0.2.42"}));
+  EXPECT_EQ(dig_.ttl(n, "A"), 90) << "no TTL wanted: the RRset's is kept";
+
+  const long serial = dig_.serial(kPdnsZone);
+  auto same = h.reconcile(desired(n, {"192.0.2.41", "192.0.2.42"}));
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->outcome, Outcome::kUnchanged) << describe(same);
+  EXPECT_EQ(same->before, (std::vector<std::string>{"192.0.2.41", "192.0.2.42"}));
+  EXPECT_EQ(dig_.serial(kPdnsZone), serial) << "nothing was written";
+}
+
+TEST_F(PowerDnsApiTest, AaaaBesideTheARecordLeavesTheALone) {
+  testing::ProviderHarness h;
+  ASSERT_TRUE(make(h, api_config())) << h.error;
+  const std::string n = name("api-dual");
+  auto a = h.reconcile(desired(n, {"192.0.2.50"}));
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->outcome, Outcome::kUpdated) << describe(a);
+  auto aaaa =
+      h.reconcile(desired(n, {"2001:DB8:0:0::50"}, config::RecordType::kAAAA));  // not canonical
+  ASSERT_TRUE(aaaa);
+  EXPECT_EQ(aaaa->outcome, Outcome::kUpdated) << describe(aaaa);
+  EXPECT_EQ(dig_.rdata(n, "AAAA"), std::vector<std::string>{"2001:db8::50"});
+  EXPECT_EQ(dig_.rdata(n, "A"), std::vector<std::string>{"192.0.2.50"});
+  auto again = h.reconcile(desired(n, {"2001:db8::50"}, config::RecordType::kAAAA));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, Outcome::kUnchanged) << describe(again);
+}
+
+TEST_F(PowerDnsApiTest, ReplacesARecordCreatedByPdnsutilAndKeepsItsTtl) {
+  testing::ProviderHarness h;
+  ASSERT_TRUE(make(h, api_config())) << h.error;
+  const std::string n = name("old");
+  auto r = h.reconcile(desired(n, {"192.0.2.60"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, Outcome::kUpdated) << describe(r);
+  EXPECT_EQ(r->before, std::vector<std::string>{"198.51.100.1"});
+  EXPECT_EQ(dig_.rdata(n, "A"), std::vector<std::string>{"192.0.2.60"});
+  EXPECT_EQ(dig_.ttl(n, "A"), 30);
+}
+
+TEST_F(PowerDnsApiTest, WrongApiKeyIsRejectedAndNothingIsWritten) {
+  testing::ProviderHarness h;
+  ASSERT_TRUE(make(h, api_config("not-the-key"))) << h.error;
+  const std::string n = name("api-badkey");
+  auto r = h.reconcile(desired(n, {"192.0.2.70"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, Outcome::kRejected) << describe(r);
+  EXPECT_TRUE(contains(r->message, "HTTP 401")) << r->message;
+  EXPECT_FALSE(contains(r->message, "not-the-key")) << "the key must never be shown";
+  EXPECT_EQ(dig_.rdata(n, "A"), std::vector<std::string>{});
+}
+
+TEST_F(PowerDnsApiTest, ZoneNotServedIsRejected) {
+  testing::ProviderHarness h;
+  ASSERT_TRUE(make(h, api_config(kApiKey, "elsewhere.test"))) << h.error;
+  auto r = h.reconcile(desired("host.elsewhere.test", {"192.0.2.71"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, Outcome::kRejected) << describe(r);
+  EXPECT_TRUE(contains(r->message, "not served")) << r->message;
+}
+
+TEST_F(PowerDnsApiTest, NameOutsideTheZoneIsRejectedBeforeAnyRequest) {
+  testing::ProviderHarness h;
+  ASSERT_TRUE(make(h, api_config())) << h.error;
+  auto r = h.reconcile(desired("host.other.test", {"192.0.2.72"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, Outcome::kRejected) << describe(r);
+  EXPECT_TRUE(contains(r->message, "not inside zone")) << r->message;
+}
+
+TEST_F(PowerDnsApiTest, ApiDownFailsAndCanBeRetried) {
+  testing::ProviderHarness h;
+  auto c = api_config();
+  c.url = "http://127.0.0.1:" + std::to_string(testing::free_port());
+  ASSERT_TRUE(make(h, c)) << h.error;
+  auto r = h.reconcile(desired(name("api-down"), {"192.0.2.73"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, Outcome::kFailed) << describe(r);
+  EXPECT_TRUE(contains(r->message, "connect")) << r->message;
+}
+
+TEST_F(PowerDnsApiTest, DestroyingTheProviderCancelsWithoutCallingBack) {
+  testing::ProviderHarness h;
+  ASSERT_TRUE(make(h, api_config())) << h.error;
+  bool called = false;
+  h.provider->reconcile(desired(name("api-cancel"), {"192.0.2.74"}),
+                        [&](providers::Reconciliation) { called = true; });
+  h.provider.reset();
+  testing::run_loop_until(
+      h.loop(), [] { return false; }, milliseconds(300));
+  EXPECT_FALSE(called);
 }
 
 }  // namespace

@@ -1,0 +1,120 @@
+#include "providers/http_api.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <ctime>
+
+namespace ddnswatch::providers {
+
+using std::chrono::seconds;
+
+std::optional<WallTime> parse_http_date(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  const time_t t = timegm(&tm);
+  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  return std::chrono::time_point_cast<WallTime::duration>(
+      std::chrono::system_clock::from_time_t(t));
+}
+
+std::optional<Duration> date_skew(const net::HttpResult& answer, WallTime sent, WallTime received) {
+  auto header = answer.header("date");
+  if (!header) return std::nullopt;
+  auto date = parse_http_date(*header);
+  if (!date) return std::nullopt;
+  const WallTime middle = sent + (received - sent) / 2;
+  return std::chrono::duration_cast<Duration>(*date - middle);
+}
+
+std::string describe_skew(Duration skew) {
+  const auto s = std::chrono::duration_cast<seconds>(skew).count();
+  return fmt::format("the server's clock is {} s {} ours", std::llabs(s),
+                     s >= 0 ? "ahead of" : "behind");
+}
+
+std::optional<nlohmann::json> json_body(const net::HttpResult& answer) {
+  auto j = nlohmann::json::parse(answer.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::string describe_body(const net::HttpResult& answer) {
+  std::string excerpt;
+  for (char c : answer.body) {
+    if (excerpt.size() >= 80) {
+      excerpt += "...";
+      break;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    excerpt += (u >= 0x20 && u < 0x7f) ? c : ' ';
+  }
+  return fmt::format("{}, {} bytes{}{}", answer.header("content-type").value_or("no content type"),
+                     answer.body.size(), excerpt.empty() ? "" : ": ", excerpt);
+}
+
+Reconciliation http_failure(const net::HttpResult& answer, const std::string& what,
+                            const std::string& detail, WallTime now) {
+  Reconciliation r;
+  const std::string tail = detail.empty() ? "" : ": " + detail;
+  if (!answer.transferred()) {
+    r.outcome = Outcome::kFailed;
+    r.message = fmt::format("{}: {}{}", what, answer.describe(),
+                            answer.error == net::TransferError::kTls
+                                ? " (the certificate did not verify; for a private CA set ca_file)"
+                                : "");
+    return r;
+  }
+  const long s = answer.status;
+  if (s == 429) {
+    r.outcome = Outcome::kRateLimited;
+    if (auto h = answer.header("retry-after")) r.retry_after = net::parse_retry_after(*h, now);
+    r.message = fmt::format(
+        "{}: HTTP 429, the provider asks us to slow down{}{}", what,
+        r.retry_after
+            ? fmt::format(" for {} s", std::chrono::duration_cast<seconds>(*r.retry_after).count())
+            : "",
+        tail);
+  } else if (s == 401 || s == 403) {
+    r.outcome = Outcome::kRejected;
+    r.message = fmt::format("{}: HTTP {}, the credentials were refused{}", what, s, tail);
+  } else if (s >= 500 || s == 408 || s == 409 || s == 425) {
+    r.outcome = Outcome::kFailed;
+    r.message = fmt::format("{}: HTTP {}{}", what, s, tail);
+  } else {
+    r.outcome = Outcome::kRejected;
+    r.message = fmt::format("{}: HTTP {}{}", what, s, tail);
+  }
+  return r;
+}
+
+HttpProvider::HttpProvider(ProviderContext context, std::optional<std::filesystem::path> ca_file)
+    : loop_(context.loop),
+      http_(context.http),
+      clock_(context.clock),
+      ca_file_(std::move(ca_file)),
+      alive_(std::make_shared<char>(0)) {}
+
+HttpProvider::~HttpProvider() = default;
+
+void HttpProvider::send(net::HttpRequest request, std::function<void(HttpExchange)> then) {
+  if (ca_file_) request.ca_file = ca_file_;
+  request.timeout = seconds(20);
+  request.connect_timeout = seconds(10);
+  const WallTime sent = clock_.wall_now();
+  std::weak_ptr<char> alive = alive_;
+  http_.send(std::move(request), [this, alive, sent, then = std::move(then)](net::HttpResult r) {
+    if (alive.expired()) return;
+    then(HttpExchange{std::move(r), sent, clock_.wall_now()});
+  });
+}
+
+void HttpProvider::report(Done done, Reconciliation result) {
+  std::weak_ptr<char> alive = alive_;
+  loop_.post([alive, done = std::move(done), result = std::move(result)]() mutable {
+    if (!alive.expired()) done(std::move(result));
+  });
+}
+
+}  // namespace ddnswatch::providers
