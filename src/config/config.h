@@ -142,10 +142,18 @@ struct ProviderConfig {
   std::string kind() const;
 };
 
+/// The entry of a record's "addresses" that stands for the trusted public address.
+inline constexpr char kDetectedAddress[] = "detected";
+
 struct RecordConfig {
   std::string name;  // fully qualified, without the final dot
   RecordType type = RecordType::kA;
   std::optional<int> ttl;  // unset: keep the provider's
+  /// What the record holds: the trusted public address of its family (unless "addresses"
+  /// leaves "detected" out), plus these fixed ones (canonical text, sorted): a second uplink
+  /// with a static address, say.
+  bool use_detected = true;
+  std::vector<std::string> fixed_addresses;
   ProviderConfig provider;
   std::string id() const { return name + "/" + to_string(type); }
 };

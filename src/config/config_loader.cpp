@@ -633,7 +633,7 @@ std::optional<ProviderConfig> read_provider(Context& ctx, const json* j, const s
 }
 
 std::optional<RecordConfig> read_record(Context& ctx, const json& j, const std::string& path) {
-  Object o(ctx, &j, path, {"name", "type", "ttl", "provider"});
+  Object o(ctx, &j, path, {"name", "type", "ttl", "addresses", "provider"});
   if (!o.ok()) return std::nullopt;
   RecordConfig r;
   bool good = true;
@@ -654,6 +654,43 @@ std::optional<RecordConfig> read_record(Context& ctx, const json& j, const std::
   if (o.has("ttl")) {
     if (auto ttl = o.integer("ttl", 1, 86400)) {
       r.ttl = static_cast<int>(*ttl);
+    } else {
+      good = false;
+    }
+  }
+  if (o.has("addresses")) {
+    if (auto list = o.string_list("addresses", Need::kRequired, /*allow_empty=*/false)) {
+      r.use_detected = false;
+      for (size_t i = 0; i < list->size(); ++i) {
+        const std::string& a = (*list)[i];
+        const std::string ipath = o.at("addresses") + "/" + std::to_string(i);
+        const bool v4 = is_ipv4_address(a);
+        if (a == kDetectedAddress) {
+          if (r.use_detected) {
+            ctx.error(ipath, "\"detected\" is listed twice");
+            good = false;
+          }
+          r.use_detected = true;
+        } else if (!v4 && !is_ipv6_address(a)) {
+          ctx.error(ipath, fmt::format("\"{}\" is neither \"detected\" (the trusted public "
+                                       "address) nor an IP address",
+                                       a));
+          good = false;
+        } else if ((r.type == RecordType::kA) != v4) {
+          ctx.error(ipath,
+                    fmt::format("\"{}\" is not an {} address, as a record of type {} needs", a,
+                                r.type == RecordType::kA ? "IPv4" : "IPv6", to_string(r.type)));
+          good = false;
+        } else {
+          r.fixed_addresses.push_back(canonical_ip(a));
+        }
+      }
+      std::sort(r.fixed_addresses.begin(), r.fixed_addresses.end());
+      if (std::adjacent_find(r.fixed_addresses.begin(), r.fixed_addresses.end()) !=
+          r.fixed_addresses.end()) {
+        ctx.error(o.at("addresses"), "an address is listed twice");
+        good = false;
+      }
     } else {
       good = false;
     }

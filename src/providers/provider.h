@@ -47,6 +47,9 @@ struct Reconciliation {
   /// Our clock's offset from the provider's (their time minus ours), when it could be measured
   /// (HTTP Date header, TSIG time signed); set whenever the provider reports skew.
   std::optional<Duration> clock_skew;
+  /// The provider answers for the name with addresses of its own (Cloudflare's proxy): DNS
+  /// answers cannot show the record, only the provider's API can.
+  bool proxied = false;
 };
 
 Reconciliation make_reconciliation(Outcome outcome, std::string message,

@@ -67,6 +67,7 @@ RecordStatus apply(RecordStatus status, const Addresses& desired,
       [[fallthrough]];
     case Outcome::kUnchanged:
       status.held = desired;
+      status.proxied = result.proxied;
       status.last_success = now;
       status.failures = 0;
       status.not_before.reset();

@@ -35,6 +35,9 @@ struct RecordStatus {
   /// The provider refused (bad credentials, zone not served, a fatal DynDNS2 code): retrying
   /// cannot help, and hammering gets accounts blocked. Cleared by a config change.
   std::optional<std::string> latched;
+  /// The provider answers for the name with its own addresses (Cloudflare's proxy), as the last
+  /// successful reconcile said: DNS answers cannot show what the record holds.
+  bool proxied = false;
 };
 
 struct Decision {

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -86,7 +87,8 @@ json to_json(const std::string& fp, const std::optional<Addresses>& desired,
           {"last_write", time_json(s.last_write)},
           {"failures", s.failures},
           {"not_before", time_json(s.not_before)},
-          {"latched", s.latched ? json(*s.latched) : json(nullptr)}};
+          {"latched", s.latched ? json(*s.latched) : json(nullptr)},
+          {"proxied", s.proxied}};
 }
 
 Saved saved_from(const json& j) {
@@ -101,6 +103,7 @@ Saved saved_from(const json& j) {
       j.contains("failures") && j["failures"].is_number_integer() ? j["failures"].get<int>() : 0;
   s.status.not_before = time_from(j, "not_before");
   if (j.contains("latched") && j["latched"].is_string()) s.status.latched = j["latched"];
+  s.status.proxied = j.value("proxied", false);
   return s;
 }
 
@@ -155,6 +158,15 @@ struct Updater::Impl {
     return e.desired && e.status.held && *e.desired == *e.status.held;
   }
 
+  /// Tells the monitor what the record holds: its expected answer for the name, unless the
+  /// provider proxies the name (then the monitor keeps following the authoritative answers,
+  /// which are the proxy's addresses, and never calls them foreign).
+  void held(const Entry& e) {
+    if (e.status.held && !e.status.proxied && on_held) {
+      on_held(e.cfg.name, e.cfg.type, *e.status.held);
+    }
+  }
+
   void save() {
     json doc = json::object();
     for (const auto& [id, e] : entries) doc[id] = to_json(e->fingerprint, e->desired, e->status);
@@ -174,6 +186,7 @@ struct Updater::Impl {
                 {"desired", e->desired ? json(*e->desired) : json(nullptr)},
                 {"held", e->status.held ? json(*e->status.held) : json(nullptr)},
                 {"in_sync", in_sync(*e)},
+                {"proxied", e->status.proxied},
                 {"state", e->in_flight             ? "updating"
                           : e->status.latched      ? "refused"
                           : e->status.failures > 0 ? "failing"
@@ -271,10 +284,7 @@ struct Updater::Impl {
       }
     }
     if (observer) observer->record_in_sync(e.id, in_sync(e));
-    if (e.status.held && (r.outcome == Outcome::kUpdated || r.outcome == Outcome::kUnchanged) &&
-        on_held) {
-      on_held(e.cfg.name, e.cfg.type, *e.status.held);
-    }
+    if (r.outcome == Outcome::kUpdated || r.outcome == Outcome::kUnchanged) held(e);
     auto waiters = std::move(e.waiters);
     e.waiters.clear();
     save();
@@ -325,8 +335,7 @@ struct Updater::Impl {
         Entry* raw = e.get();
         e->timer = loop.make_timer([this, raw] { schedule(*raw); });
       }
-      auto a = addresses.find(r.type);
-      if (a != addresses.end()) e->desired = Addresses{a->second};
+      if (auto want = wanted(r)) e->desired = std::move(want);
       infos.push_back(info(*e));
       next[id] = std::move(e);
     }
@@ -337,18 +346,35 @@ struct Updater::Impl {
     }
     save();
     for (auto& [id, e] : entries) {
-      if (e->status.held && on_held) on_held(e->cfg.name, e->cfg.type, *e->status.held);
+      held(*e);
       schedule(*e);
     }
   }
 
+  /// What a record should hold now: its fixed addresses and, unless its config leaves it out,
+  /// the trusted address of its family. nullopt while that address is not known: a partial set
+  /// would remove the detected address from the provider.
+  std::optional<Addresses> wanted(const config::RecordConfig& r) const {
+    Addresses want = r.fixed_addresses;
+    if (r.use_detected) {
+      auto a = addresses.find(r.type);
+      if (a == addresses.end()) return std::nullopt;
+      want.push_back(a->second);
+    }
+    std::sort(want.begin(), want.end());
+    want.erase(std::unique(want.begin(), want.end()), want.end());
+    if (want.empty()) return std::nullopt;
+    return want;
+  }
+
   void set_address(config::RecordType type, const std::string& address) {
     addresses[type] = address;
-    const Addresses want{address};
     std::vector<Entry*> changed;
     for (auto& [id, e] : entries) {
-      if (e->cfg.type != type || (e->desired && *e->desired == want)) continue;
-      e->desired = want;
+      if (e->cfg.type != type || !e->cfg.use_detected) continue;
+      auto want = wanted(e->cfg);
+      if (!want || (e->desired && *e->desired == *want)) continue;
+      e->desired = std::move(want);
       if (observer) observer->record_in_sync(id, in_sync(*e));
       changed.push_back(e.get());
     }

@@ -147,5 +147,17 @@ TEST(ApplyTest, ARefusalLatchesButClockSkewKeepsRetrying) {
   EXPECT_TRUE(decide(s, kNew, T0 + 1min, Policy{}).reconcile);
 }
 
+TEST(ApplyTest, ASuccessSaysWhetherTheProviderProxiesTheName) {
+  Reconciliation r = result(Outcome::kUnchanged);
+  r.proxied = true;
+  RecordStatus s = apply(RecordStatus{}, kNew, r, T0, Policy{}, 1.0);
+  EXPECT_TRUE(s.proxied);
+  s = apply(s, kNew, result(Outcome::kUpdated), T0 + 1h, Policy{}, 1.0);
+  EXPECT_FALSE(s.proxied) << "no longer proxied: the monitor may judge DNS answers again";
+  s.proxied = true;
+  s = apply(s, kNew, result(Outcome::kFailed), T0 + 2h, Policy{}, 1.0);
+  EXPECT_TRUE(s.proxied) << "a failure says nothing about it";
+}
+
 }  // namespace
 }  // namespace ddnswatch::updater

@@ -181,5 +181,48 @@ TEST_F(UpdaterTest, APendingUpdateSurvivesARestartAndTheStateHoldsNoSecret) {
   EXPECT_EQ(shared_->asked[0].addresses, Addresses{"198.51.100.9"});
 }
 
+TEST_F(UpdaterTest, FixedAddressesJoinTheDetectedOneAndWaitForIt) {
+  auto c = one_record();
+  c.records[0].fixed_addresses = {"203.0.113.20"};  // a second uplink with a static address
+  auto u = make();
+  u->configure(c);
+  run_until([] { return false; }, 100ms);
+  EXPECT_TRUE(shared_->asked.empty()) << "without the detected address the set is incomplete";
+  u->set_address(config::RecordType::kA, "198.51.100.7");
+  ASSERT_TRUE(run_until([&] { return !held_.empty(); }));
+  ASSERT_EQ(shared_->asked.size(), 1u);
+  EXPECT_EQ(shared_->asked[0].addresses, (Addresses{"198.51.100.7", "203.0.113.20"}));
+  EXPECT_EQ(held_["home.example.com"], (Addresses{"198.51.100.7", "203.0.113.20"}));
+}
+
+TEST_F(UpdaterTest, ARecordOfFixedAddressesOnlyNeedsNoDetection) {
+  auto c = one_record();
+  c.records[0].use_detected = false;
+  c.records[0].fixed_addresses = {"203.0.113.20", "203.0.113.21"};
+  auto u = make();
+  u->configure(c);
+  ASSERT_TRUE(run_until([&] { return !held_.empty(); }));
+  EXPECT_EQ(shared_->asked.at(0).addresses, (Addresses{"203.0.113.20", "203.0.113.21"}));
+  // A detected address changes nothing for it.
+  u->set_address(config::RecordType::kA, "198.51.100.7");
+  run_until([] { return false; }, 100ms);
+  EXPECT_EQ(shared_->asked.size(), 1u);
+}
+
+TEST_F(UpdaterTest, AProxiedRecordIsNotGivenToTheMonitor) {
+  providers::Reconciliation proxied;
+  proxied.outcome = Outcome::kUpdated;
+  proxied.proxied = true;
+  shared_->script = {proxied};
+  auto u = make();
+  u->configure(one_record());
+  u->set_address(config::RecordType::kA, "198.51.100.7");
+  ASSERT_TRUE(run_until(
+      [&] { return u->status_json().find(R"("state":"in_sync")") != std::string::npos; }));
+  EXPECT_TRUE(held_.empty()) << "DNS answers show the proxy's addresses, not the record";
+  EXPECT_NE(u->status_json().find(R"("proxied":true)"), std::string::npos);
+  EXPECT_EQ(saved_["records"]["home.example.com/A"]["proxied"], true);
+}
+
 }  // namespace
 }  // namespace ddnswatch::updater
