@@ -56,13 +56,23 @@ bool Receiver::wait_for(size_t count, std::chrono::milliseconds timeout) {
 }
 
 exporters::HttpResponse Receiver::answer(const exporters::HttpRequest& req) {
-  std::lock_guard lock(mutex_);
-  requests_.push_back(req);
-  changed_.notify_all();
-  if (script_.empty()) return handler_ ? handler_(req) : fallback_;
-  exporters::HttpResponse r = std::move(script_.front());
-  script_.pop_front();
-  return r;
+  Handler handler;
+  {
+    std::lock_guard lock(mutex_);
+    requests_.push_back(req);
+    changed_.notify_all();
+    if (!script_.empty()) {
+      exporters::HttpResponse r = std::move(script_.front());
+      script_.pop_front();
+      return r;
+    }
+    if (!handler_) return fallback_;
+    handler = handler_;
+  }
+  // Outside the recording lock: a handler may hold its answer back (a slow server) while the
+  // test looks at the requests. Handlers still run one at a time.
+  std::lock_guard serial(handler_mutex_);
+  return handler(req);
 }
 
 }  // namespace ddnswatch::testing

@@ -41,7 +41,8 @@ class Receiver {
   void script(std::vector<exporters::HttpResponse> answers);
   void set_fallback(exporters::HttpResponse response);
   /// Answers instead of the fallback once the script is used up (a fake API with state).
-  /// Runs on the server's threads, one request at a time.
+  /// Runs on the server's threads, one request at a time, without the lock that requests()
+  /// and wait_for() take: a handler may hold its answer back while the test looks on.
   void set_handler(Handler handler);
 
   std::vector<exporters::HttpRequest> requests() const;
@@ -52,6 +53,7 @@ class Receiver {
   exporters::HttpResponse answer(const exporters::HttpRequest& req);
 
   mutable std::mutex mutex_;
+  std::mutex handler_mutex_;
   std::condition_variable changed_;
   std::vector<exporters::HttpRequest> requests_;
   std::deque<exporters::HttpResponse> script_;
