@@ -10,6 +10,8 @@
 #include <csignal>
 
 #include "config/config_loader.h"
+#include "core/atomic_file.h"
+#include "core/crypto.h"
 #include "core/event_loop.h"
 #include "core/logging.h"
 #include "core/state_store.h"
@@ -41,6 +43,9 @@ namespace {
 
 // /healthz fails when the loop has not ticked for this long.
 constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
+// Editors and Kubernetes change a config in several steps (write, rename, symlink swap): wait
+// for the burst to end before reading it.
+constexpr auto kConfigSettle = std::chrono::milliseconds(500);
 constexpr auto kHeartbeatStale = std::chrono::seconds(10);
 
 }  // namespace
@@ -89,6 +94,11 @@ struct Daemon::Impl {
   std::unique_ptr<exporters::HttpServer> http;
   std::unique_ptr<Timer> heartbeat_timer;
   std::atomic<int64_t> heartbeat_ms{0};  // steady time of the loop's last tick
+  // The config file's folder is watched; a change reloads once the burst of events settles
+  // and only when the file's bytes differ from those last loaded (or last rejected).
+  std::unique_ptr<FolderWatch> config_watch;
+  std::unique_ptr<Timer> config_settle;
+  std::string config_digest;
   std::unique_ptr<StateStore> state;
   nlohmann::json state_data = nlohmann::json::object();
   std::unique_ptr<resolvers::DnsEngine> engine;
@@ -285,8 +295,34 @@ struct Daemon::Impl {
     updater->set_address(type, *d.address);
   }
 
+  /// A digest of the config file as it is now; "" when it cannot be read.
+  std::string config_file_digest() const {
+    auto text = read_file(options.config_path);
+    return text ? hex_encode(sha256(*text)) : std::string();
+  }
+
+  void watch_config() {
+    config_digest = config_file_digest();
+    config_settle = loop->make_timer([this] {
+      const std::string now = config_file_digest();
+      // Unreadable (mid-replace) or unchanged (an unrelated file in the folder): nothing to do.
+      if (now.empty() || now == config_digest) return;
+      spdlog::info("{} changed", options.config_path.string());
+      reload();
+    });
+    std::filesystem::path folder = options.config_path.parent_path();
+    if (folder.empty()) folder = ".";
+    auto watch = loop->watch_folder(folder, [this] { config_settle->start(kConfigSettle); });
+    if (!watch) {
+      spdlog::warn("{}; reload with SIGHUP after editing the config", watch.error().message);
+      return;
+    }
+    config_watch = std::move(*watch);
+  }
+
   void reload() {
     spdlog::info("reloading {}", options.config_path.string());
+    config_digest = config_file_digest();
     auto loaded = load_and_check_config(options.config_path);
     if (!loaded) {
       for (const auto& d : loaded.error()) {
@@ -360,6 +396,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
   impl->heartbeat_timer =
       impl->loop->make_timer([self] { self->heartbeat_ms = self->steady_ms(); });
   impl->heartbeat_timer->start(kHeartbeatInterval, kHeartbeatInterval);
+  impl->watch_config();
 
   impl->open_state(impl->cfg.state_dir);
   auto engine = resolvers::DnsEngine::create(*impl->loop, clock, &impl->metrics);
@@ -441,6 +478,8 @@ Daemon::~Daemon() {
   impl_->detect_engine.reset();
   impl_->engine.reset();
   impl_->heartbeat_timer.reset();
+  impl_->config_watch.reset();
+  impl_->config_settle.reset();
   impl_->loop.reset();
 }
 

@@ -54,6 +54,17 @@ bool Timer::active() const {
   return uv_is_active(reinterpret_cast<const uv_handle_t*>(&handle_->timer)) != 0;
 }
 
+struct FolderWatch::Handle {
+  uv_fs_event_t event{};
+  std::function<void()> callback;
+};
+
+FolderWatch::~FolderWatch() {
+  uv_fs_event_stop(&handle_->event);
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_->event),
+           [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
+}
+
 struct SignalHandle {
   uv_signal_t signal{};
   std::function<void()> callback;
@@ -179,6 +190,28 @@ Result<void> EventLoop::on_signal(int signum, std::function<void()> callback) {
   // Signal handlers alone should not keep the loop running.
   uv_unref(reinterpret_cast<uv_handle_t*>(&handle->signal));
   return {};
+}
+
+Result<std::unique_ptr<FolderWatch>> EventLoop::watch_folder(const std::filesystem::path& folder,
+                                                             std::function<void()> callback) {
+  auto* handle = new FolderWatch::Handle();
+  handle->callback = std::move(callback);
+  uv_fs_event_init(&impl_->loop, &handle->event);
+  handle->event.data = handle;
+  std::unique_ptr<FolderWatch> watch(new FolderWatch(handle));
+  const std::string path = folder.string();
+  int rc = uv_fs_event_start(
+      &handle->event,
+      [](uv_fs_event_t* e, const char*, int, int status) {
+        if (status < 0) return;
+        run_guarded(static_cast<FolderWatch::Handle*>(e->data)->callback, "folder watch");
+      },
+      path.c_str(), 0);
+  if (rc != 0) {
+    return make_error(ErrorCode::kIo, "cannot watch " + path + " for changes: " + uv_strerror(rc));
+  }
+  uv_unref(reinterpret_cast<uv_handle_t*>(&handle->event));
+  return watch;
 }
 
 bool EventLoop::on_loop_thread() const {

@@ -3,6 +3,7 @@
 // only post work to it.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 
@@ -32,6 +33,21 @@ class Timer {
   Handle* handle_;  // freed by libuv's close callback, not by us
 };
 
+/// Watches a folder (libuv fs event: inotify, ReadDirectoryChangesW). Loop thread only; must
+/// not outlive its loop. Destroying it stops the watch.
+class FolderWatch {
+ public:
+  ~FolderWatch();
+  FolderWatch(const FolderWatch&) = delete;
+  FolderWatch& operator=(const FolderWatch&) = delete;
+
+ private:
+  friend class EventLoop;
+  struct Handle;
+  explicit FolderWatch(Handle* handle) : handle_(handle) {}
+  Handle* handle_;  // freed by libuv's close callback
+};
+
 /// Owns a libuv loop. post() and stop() may be called from any thread; everything else on the
 /// loop thread (or before run()).
 class EventLoop {
@@ -54,6 +70,12 @@ class EventLoop {
 
   /// Calls `callback` on the loop thread each time the process receives `signum`.
   Result<void> on_signal(int signum, std::function<void()> callback);
+
+  /// Calls `callback` on the loop thread whenever something in `folder` changes: a file is
+  /// written, renamed into place, or a symlink in it is swapped (as Kubernetes does for a
+  /// mounted ConfigMap). Changes come in bursts; callers debounce. Does not keep run() alive.
+  Result<std::unique_ptr<FolderWatch>> watch_folder(const std::filesystem::path& folder,
+                                                    std::function<void()> callback);
 
   /// True while called from inside run() on the loop thread.
   bool on_loop_thread() const;

@@ -1,5 +1,6 @@
 // The daemon as an operator runs it: started on a config, scraped by Prometheus's own linter,
-// reloaded with SIGHUP (a bad config keeps the old one running), stopped with SIGTERM/SIGINT.
+// reloaded with SIGHUP or by editing the file (a bad config keeps the old one running),
+// stopped with SIGTERM/SIGINT.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -208,6 +209,106 @@ TEST_F(DaemonTest, SighupMovesTheListenerToANewAddress) {
       [&] { return testing::http_get(url("/healthz", next)).status == 200; }, seconds(5)))
       << daemon->err();
   EXPECT_EQ(testing::http_get(url("/healthz"), milliseconds(500)).status, 0);
+}
+
+TEST_F(DaemonTest, EditingTheConfigFileReloadsItWithoutASignal) {
+  auto daemon = start();
+  // Replaced by a rename, as most editors and config managers do.
+  uint16_t next = testing::free_port();
+  ASSERT_TRUE(write_file_atomically(config_, config_for(next)));
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return testing::http_get(url("/healthz", next)).status == 200; }, seconds(5)))
+      << daemon->err();
+  EXPECT_THAT(daemon->err(), HasSubstr("ddnswatch.json changed"));
+  // Rewritten in place (truncated, then written): the same, once the writes settle.
+  {
+    std::ofstream out(config_, std::ios::trunc);
+    out << config_for(port_);
+  }
+  ASSERT_TRUE(testing::wait_until([&] { return testing::http_get(url("/healthz")).status == 200; },
+                                  seconds(5)))
+      << daemon->err();
+  EXPECT_EQ(metric_line("ddnswatch_config_last_reload_successful"),
+            "ddnswatch_config_last_reload_successful 1");
+}
+
+TEST_F(DaemonTest, ABadEditKeepsTheOldConfigAndIsNotRetriedUntilTheFileChangesAgain) {
+  auto daemon = start();
+  ASSERT_TRUE(write_file_atomically(config_, R"({"listen": "127.0.0.1:1", "lisen": "x"})"));
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        return metric_line("ddnswatch_config_last_reload_successful") ==
+               "ddnswatch_config_last_reload_successful 0";
+      },
+      seconds(5)))
+      << daemon->err();
+  EXPECT_EQ(testing::http_get(url("/healthz")).status, 200) << "the old config keeps serving";
+  // Another file in the folder changes: the config is not read again.
+  dir_.write("unrelated.txt", "x");
+  ASSERT_TRUE(write_file_atomically(config_, config_for(port_)));
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        return metric_line("ddnswatch_config_last_reload_successful") ==
+               "ddnswatch_config_last_reload_successful 1";
+      },
+      seconds(5)))
+      << daemon->err();
+  const std::string err = daemon->err();
+  size_t rejected = 0;
+  for (size_t at = err.find("the previous configuration stays in effect"); at != std::string::npos;
+       at = err.find("the previous configuration stays in effect", at + 1)) {
+    ++rejected;
+  }
+  EXPECT_EQ(rejected, 1u) << err;
+}
+
+TEST_F(DaemonTest, AConfigMapUpdateBySymlinkSwapIsReloaded) {
+  // How the kubelet updates a mounted ConfigMap: the file is a symlink through "..data", a
+  // symlink to a timestamped folder that is swapped for a new one in one rename.
+  const auto conf = dir_.path() / "conf";
+  std::filesystem::create_directories(conf / "..v1");
+  dir_.write("conf/..v1/ddnswatch.json", config_for(port_));
+  std::filesystem::create_directory_symlink("..v1", conf / "..data");
+  std::filesystem::create_symlink("..data/ddnswatch.json", conf / "ddnswatch.json");
+  testing::Process daemon({DDNSWATCH_BINARY, "run", "--config", (conf / "ddnswatch.json").string()},
+                          dir_.path());
+  ASSERT_TRUE(testing::wait_until([&] { return testing::http_get(url("/healthz")).status == 200; },
+                                  seconds(10)))
+      << daemon.err();
+  uint16_t next = testing::free_port();
+  std::filesystem::create_directories(conf / "..v2");
+  dir_.write("conf/..v2/ddnswatch.json", config_for(next));
+  std::filesystem::create_directory_symlink("..v2", conf / "..data_tmp");
+  std::filesystem::rename(conf / "..data_tmp", conf / "..data");
+  EXPECT_TRUE(testing::wait_until(
+      [&] { return testing::http_get(url("/healthz", next)).status == 200; }, seconds(5)))
+      << daemon.err();
+}
+
+TEST_F(DaemonTest, SighupReloadsEvenAnUnchangedFile) {
+  // Secrets in KEY_file files and a renewed certificate are read again on SIGHUP; the file
+  // watch only follows the config file itself.
+  auto daemon = start();
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        return !metric_line("ddnswatch_config_last_reload_success_timestamp_seconds").empty();
+      },
+      seconds(5)));
+  const std::string before = metric_line("ddnswatch_config_last_reload_success_timestamp_seconds");
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        daemon->signal(SIGHUP);
+        return testing::wait_until(
+            [&] {
+              return metric_line("ddnswatch_config_last_reload_success_timestamp_seconds") !=
+                     before;
+            },
+            milliseconds(600));
+      },
+      seconds(5)))
+      << daemon->err();
+  EXPECT_THAT(daemon->err(), HasSubstr("configuration reloaded"));
+  EXPECT_THAT(daemon->err(), Not(HasSubstr("ddnswatch.json changed")));
 }
 
 TEST_F(DaemonTest, JsonLogsAreOneObjectPerLine) {
