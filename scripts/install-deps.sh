@@ -25,6 +25,8 @@ packages=(
   # the RFC 2136 provider's integration test also updates a PowerDNS Authoritative (started by
   # the test with the SQLite backend; pdnsutil imports the TSIG keys)
   pdns-server pdns-backend-sqlite3
+  # deploy/systemd: the unit is checked with systemd-analyze verify and security
+  systemd
   # benchmarks (bench/): an authoritative server, the reference load generator, and ss
   # (iproute2) for the free-port check; taskset comes with util-linux, which Debian always has
   knot dnsperf iproute2

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 
+#include "app/service_notify.h"
 #include "config/config_loader.h"
 #include "core/atomic_file.h"
 #include "core/crypto.h"
@@ -96,6 +97,8 @@ struct Daemon::Impl {
   std::atomic<int64_t> heartbeat_ms{0};  // steady time of the loop's last tick
   // The config file's folder is watched; a change reloads once the burst of events settles
   // and only when the file's bytes differ from those last loaded (or last rejected).
+  ServiceNotifier service;  // systemd's READY=1 / RELOADING=1 / STOPPING=1 / WATCHDOG=1
+  std::unique_ptr<Timer> watchdog_timer;
   std::unique_ptr<FolderWatch> config_watch;
   std::unique_ptr<Timer> config_settle;
   std::string config_digest;
@@ -320,7 +323,20 @@ struct Daemon::Impl {
     config_watch = std::move(*watch);
   }
 
+  /// Reloads, telling systemd (RELOADING=1, then READY=1 whatever the result).
   void reload() {
+    service.reloading();
+    service.ready(reload_config() ? running_status()
+                                  : "reload rejected; the previous configuration stays in effect");
+  }
+
+  std::string running_status() const {
+    return fmt::format("serving on {}; watching {} names, updating {} records",
+                       cfg.listen.to_string(), cfg.watch.size(), cfg.records.size());
+  }
+
+  /// False when the new config was rejected (the old one stays).
+  bool reload_config() {
     spdlog::info("reloading {}", options.config_path.string());
     config_digest = config_file_digest();
     auto loaded = load_and_check_config(options.config_path);
@@ -331,7 +347,7 @@ struct Daemon::Impl {
       }
       spdlog::error("config reload rejected; the previous configuration stays in effect");
       metrics.config_loaded(false, clock.wall_now());
-      return;
+      return false;
     }
     config::Config next = std::move(loaded->config);
     auto credentials = [](const config::Config& c) {
@@ -354,7 +370,7 @@ struct Daemon::Impl {
           spdlog::critical("cannot listen on the previous address either: {}", old.error().message);
         }
         metrics.config_loaded(false, clock.wall_now());
-        return;
+        return false;
       }
       http = std::move(*server);
     }
@@ -368,6 +384,7 @@ struct Daemon::Impl {
     configure_detection(cfg);
     metrics.config_loaded(true, clock.wall_now());
     spdlog::info("configuration reloaded");
+    return true;
   }
 };
 
@@ -382,6 +399,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
   for (int sig : {SIGINT, SIGTERM}) {
     auto r = impl->loop->on_signal(sig, [self, sig] {
       spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      self->service.stopping();
       self->loop->stop();
     });
     if (!r) return tl::unexpected(r.error());
@@ -397,6 +415,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
       impl->loop->make_timer([self] { self->heartbeat_ms = self->steady_ms(); });
   impl->heartbeat_timer->start(kHeartbeatInterval, kHeartbeatInterval);
   impl->watch_config();
+  if (auto every = impl->service.watchdog_interval()) {
+    // Sent from a loop timer: a stuck loop stops the messages and systemd restarts us.
+    impl->watchdog_timer = impl->loop->make_timer([self] { self->service.watchdog(); });
+    impl->watchdog_timer->start(*every, *every);
+  }
 
   impl->open_state(impl->cfg.state_dir);
   auto engine = resolvers::DnsEngine::create(*impl->loop, clock, &impl->metrics);
@@ -479,12 +502,14 @@ Daemon::~Daemon() {
   impl_->engine.reset();
   impl_->heartbeat_timer.reset();
   impl_->config_watch.reset();
+  impl_->watchdog_timer.reset();
   impl_->config_settle.reset();
   impl_->loop.reset();
 }
 
 int Daemon::run() {
   spdlog::info("ddnswatch {} started with {}", version(), impl_->cfg.source.string());
+  impl_->service.ready(impl_->running_status());
   impl_->loop->run();
   auto started = impl_->clock.steady_now();
   impl_->http.reset();
