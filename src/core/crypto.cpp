@@ -26,6 +26,10 @@ std::string hmac(const EVP_MD* md, const char* name, std::string_view key,
 
 }  // namespace
 
+std::string hmac_sha1(std::string_view key, std::string_view message) {
+  return hmac(EVP_sha1(), "HMAC-SHA1", key, message);
+}
+
 std::string hmac_sha256(std::string_view key, std::string_view message) {
   return hmac(EVP_sha256(), "HMAC-SHA256", key, message);
 }

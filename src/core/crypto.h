@@ -8,6 +8,8 @@
 
 namespace ddnswatch {
 
+/// Raw 20-byte HMAC-SHA1 of `message` keyed by `key` (Alibaba Cloud's RPC signature).
+std::string hmac_sha1(std::string_view key, std::string_view message);
 /// Raw 32-byte HMAC-SHA256 of `message` keyed by `key`.
 std::string hmac_sha256(std::string_view key, std::string_view message);
 /// Raw 64-byte HMAC-SHA512 of `message` keyed by `key`.

@@ -40,6 +40,28 @@ std::optional<nlohmann::json> json_body(const net::HttpResult& answer) {
   return j;
 }
 
+std::string string_at(const nlohmann::json& object, const char* key, const std::string& fallback) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+std::optional<int64_t> integer_at(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<int64_t>();
+}
+
+bool true_at(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
+const nlohmann::json& array_at(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json empty = nlohmann::json::array();
+  auto it = object.find(key);
+  return it != object.end() && it->is_array() ? *it : empty;
+}
+
 std::string describe_body(const net::HttpResult& answer) {
   std::string excerpt;
   for (char c : answer.body) {

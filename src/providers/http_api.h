@@ -7,6 +7,7 @@
 // trust (a private CA, the tests' CA).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -33,6 +34,15 @@ std::string describe_skew(Duration skew);
 
 /// The answer's body as JSON; nullopt when it is not (an HTML error page, half a document).
 std::optional<nlohmann::json> json_body(const net::HttpResult& answer);
+
+/// Members of a JSON object read without throwing: a member that is missing or of another type
+/// counts as absent (a provider's odd answer must not become an exception in a callback).
+std::string string_at(const nlohmann::json& object, const char* key,
+                      const std::string& fallback = "");
+std::optional<int64_t> integer_at(const nlohmann::json& object, const char* key);
+bool true_at(const nlohmann::json& object, const char* key);
+/// The member if it is an array, else an empty array.
+const nlohmann::json& array_at(const nlohmann::json& object, const char* key);
 
 /// "text/html, 1532 bytes: <!DOCTYPE html><html>..." — a short, printable excerpt of an answer
 /// that could not be understood, for the message of a failed reconciliation.

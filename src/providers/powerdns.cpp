@@ -73,16 +73,16 @@ class PowerDns final : public HttpProvider {
     bool disabled = false;
     const std::string owner = desired.name + ".";
     for (const auto& rrset : (*zone)["rrsets"]) {
-      if (!rrset.is_object() || rrset.value("type", "") != type) continue;
-      if (!dns::same_name(rrset.value("name", ""), owner)) continue;
+      if (!rrset.is_object() || string_at(rrset, "type") != type) continue;
+      if (!dns::same_name(string_at(rrset, "name"), owner)) continue;
       if (rrset.contains("ttl") && rrset["ttl"].is_number_unsigned()) {
         current.ttl = rrset["ttl"].get<uint32_t>();
       }
       std::vector<std::string> contents;
-      for (const auto& record : rrset.value("records", json::array())) {
+      for (const auto& record : array_at(rrset, "records")) {
         if (!record.is_object() || !record.contains("content") || !record["content"].is_string())
           continue;
-        if (record.value("disabled", false)) {
+        if (true_at(record, "disabled")) {
           disabled = true;
           continue;
         }

@@ -7,7 +7,11 @@
 #include <algorithm>
 #include <variant>
 
+#include "providers/alidns.h"
+#include "providers/cloudflare.h"
 #include "providers/dns_wire.h"
+#include "providers/dnspod.h"
+#include "providers/dyndns2.h"
 #include "providers/powerdns.h"
 #include "providers/rfc2136.h"
 
@@ -111,14 +115,25 @@ std::vector<std::string> canonical_addresses(const std::vector<std::string>& add
 
 Result<std::unique_ptr<Provider>> make_provider(const config::ProviderConfig& config,
                                                 ProviderContext context) {
-  if (const auto* rfc2136 = std::get_if<config::Rfc2136Provider>(&config.settings)) {
-    return make_rfc2136_provider(*rfc2136, context);
-  }
-  if (const auto* powerdns = std::get_if<config::PowerdnsProvider>(&config.settings)) {
-    return make_powerdns_provider(*powerdns, config, context);
-  }
-  return make_error(ErrorCode::kUnsupported,
-                    fmt::format("provider {} is not implemented yet", config.kind()));
+  return std::visit(
+      [&](const auto& p) -> Result<std::unique_ptr<Provider>> {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, config::CloudflareProvider>) {
+          return make_cloudflare_provider(p, config, context);
+        } else if constexpr (std::is_same_v<T, config::AlidnsProvider>) {
+          return make_alidns_provider(p, config, context);
+        } else if constexpr (std::is_same_v<T, config::DnspodProvider>) {
+          return make_dnspod_provider(p, config, context);
+        } else if constexpr (std::is_same_v<T, config::Dyndns2Provider>) {
+          return make_dyndns2_provider(p, config, context);
+        } else if constexpr (std::is_same_v<T, config::Rfc2136Provider>) {
+          return make_rfc2136_provider(p, context);
+        } else {
+          static_assert(std::is_same_v<T, config::PowerdnsProvider>);
+          return make_powerdns_provider(p, config, context);
+        }
+      },
+      config.settings);
 }
 
 }  // namespace ddnswatch::providers

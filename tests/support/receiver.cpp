@@ -8,6 +8,10 @@ Receiver::Receiver(std::vector<std::string> paths)
     : Receiver(ReceiverOptions{std::move(paths), {"GET", "HEAD", "POST", "PUT"}, std::nullopt}) {}
 
 Receiver::Receiver(ReceiverOptions o) : tls_(o.tls.has_value()) {
+  if (tls_) {
+    // civetweb speaks TLS only once the process set it up; that lasts until exit.
+    static exporters::HttpLibrary library;
+  }
   exporters::HttpServerOptions options;
   options.port = 0;
   options.threads = 8;
@@ -42,7 +46,7 @@ void Receiver::set_fallback(exporters::HttpResponse response) {
 
 void Receiver::set_handler(Handler handler) {
   std::lock_guard lock(mutex_);
-  handler_ = std::move(handler);
+  handler_ = handler ? std::make_shared<Handler>(std::move(handler)) : nullptr;
 }
 
 std::vector<exporters::HttpRequest> Receiver::requests() const {
@@ -56,7 +60,7 @@ bool Receiver::wait_for(size_t count, std::chrono::milliseconds timeout) {
 }
 
 exporters::HttpResponse Receiver::answer(const exporters::HttpRequest& req) {
-  Handler handler;
+  std::shared_ptr<Handler> handler;  // the same object each time: a handler may keep state
   {
     std::lock_guard lock(mutex_);
     requests_.push_back(req);
@@ -72,7 +76,7 @@ exporters::HttpResponse Receiver::answer(const exporters::HttpRequest& req) {
   // Outside the recording lock: a handler may hold its answer back (a slow server) while the
   // test looks at the requests. Handlers still run one at a time.
   std::lock_guard serial(handler_mutex_);
-  return handler(req);
+  return (*handler)(req);
 }
 
 }  // namespace ddnswatch::testing

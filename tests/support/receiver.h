@@ -58,7 +58,7 @@ class Receiver {
   std::vector<exporters::HttpRequest> requests_;
   std::deque<exporters::HttpResponse> script_;
   exporters::HttpResponse fallback_{200, "text/plain; charset=utf-8", "ok\n", {}};
-  Handler handler_;
+  std::shared_ptr<Handler> handler_;
   bool tls_ = false;
   std::unique_ptr<exporters::HttpServer> server_;
 };

@@ -448,15 +448,38 @@ TEST_F(FakeServerTest, NameOutsideTheZoneIsRejectedLater) {
   EXPECT_EQ(server.udp_requests(), 0);
 }
 
-TEST(MakeProviderTest, OtherKindsAreNotImplementedYet) {
+TEST(MakeProviderTest, MakesEveryKind) {
   auto loop = std::move(*EventLoop::create());
   auto http = std::move(*net::HttpClient::create(*loop));
   SystemClock clock;
   config::ProviderConfig c;
+  c.settings = config::CloudflareProvider{"example.com", Secret("token")};
+  auto cloudflare = make_provider(c, ProviderContext{*loop, *http, clock});
+  ASSERT_TRUE(cloudflare) << cloudflare.error().message;
+  EXPECT_EQ((*cloudflare)->kind(), "cloudflare");
   c.settings = config::CloudflareProvider{};
-  auto p = make_provider(c, ProviderContext{*loop, *http, clock});
-  ASSERT_FALSE(p);
-  EXPECT_EQ(p.error().message, "provider cloudflare is not implemented yet");
+  auto no_zone = make_provider(c, ProviderContext{*loop, *http, clock});
+  ASSERT_FALSE(no_zone);
+  EXPECT_EQ(no_zone.error().message, "zone \"\" is not a DNS name");
+  c.settings = config::Dyndns2Provider{"https://members.example.net", "user", Secret("pw")};
+  auto dyndns2 = make_provider(c, ProviderContext{*loop, *http, clock});
+  ASSERT_TRUE(dyndns2) << dyndns2.error().message;
+  EXPECT_EQ((*dyndns2)->kind(), "dyndns2");
+  c.settings = config::Dyndns2Provider{"https://members.example.net", "us:er", Secret("pw")};
+  EXPECT_FALSE(make_provider(c, ProviderContext{*loop, *http, clock}));
+  c.settings = config::AlidnsProvider{"example.com", "id", Secret("secret")};
+  auto alidns = make_provider(c, ProviderContext{*loop, *http, clock});
+  ASSERT_TRUE(alidns) << alidns.error().message;
+  EXPECT_EQ((*alidns)->kind(), "alidns");
+  c.settings = config::DnspodProvider{"example.com", "id", Secret("secret")};
+  auto dnspod = make_provider(c, ProviderContext{*loop, *http, clock});
+  ASSERT_TRUE(dnspod) << dnspod.error().message;
+  EXPECT_EQ((*dnspod)->kind(), "dnspod");
+  c.settings =
+      config::PowerdnsProvider{"example.com", "http://127.0.0.1:8081", "localhost", Secret("k")};
+  auto powerdns = make_provider(c, ProviderContext{*loop, *http, clock});
+  ASSERT_TRUE(powerdns) << powerdns.error().message;
+  EXPECT_EQ((*powerdns)->kind(), "powerdns");
   EXPECT_STREQ(to_string(Outcome::kRateLimited), "rate_limited");
 }
 
