@@ -27,6 +27,8 @@ packages=(
   pdns-server pdns-backend-sqlite3
   # deploy/systemd: the unit is checked with systemd-analyze verify and security
   systemd
+  # the .deb: cpack's DEB generator works out the dependencies with dpkg-shlibdeps
+  dpkg-dev
   # benchmarks (bench/): an authoritative server, the reference load generator, and ss
   # (iproute2) for the free-port check; taskset comes with util-linux, which Debian always has
   knot dnsperf iproute2
