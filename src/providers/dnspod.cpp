@@ -170,20 +170,14 @@ class Dnspod final : public HttpProvider {
     }
     run->plan = plan_record_set(held, run->wanted, run->desired.ttl, kDnspodDefaultTtl);
     if (run->plan.changes.empty()) {
-      return run->done(make_reconciliation(
-          Outcome::kUnchanged,
-          unchanged_message(run->desired, RrsetState{run->plan.before, run->plan.held_ttl}),
-          run->plan.before));
+      return run->done(plan_unchanged(run->desired, run->plan));
     }
     next_change(run);
   }
 
   void next_change(const std::shared_ptr<Run>& run) {
     if (run->next == run->plan.changes.size()) {
-      return run->done(make_reconciliation(
-          Outcome::kUpdated,
-          updated_message(run->desired, run->wanted, run->plan.ttl, run->plan.before),
-          run->plan.before));
+      return run->done(plan_done(run->desired, run->wanted, run->plan));
     }
     const RecordChange& c = run->plan.changes[run->next++];
     std::string action;
@@ -214,10 +208,7 @@ class Dnspod final : public HttpProvider {
         what = fmt::format("deleting record {}", c.id);
         break;
     }
-    if (run->next > 1) {
-      what += fmt::format(" (after {} of {} changes were made)", run->next - 1,
-                          run->plan.changes.size());
-    }
+    what += progress_note(run->next - 1, run->plan);
     call(run, action, params, std::move(what), [this, run](const json&) { next_change(run); });
   }
 

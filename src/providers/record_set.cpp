@@ -1,5 +1,7 @@
 #include "providers/record_set.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace ddnswatch::providers {
@@ -49,6 +51,23 @@ RecordSetPlan plan_record_set(const std::vector<HeldRecord>& held,
     plan.changes.push_back({RecordChange::Kind::kDelete, spare[next_spare]->id, "", 0});
   }
   return plan;
+}
+
+Reconciliation plan_unchanged(const Desired& desired, const RecordSetPlan& plan) {
+  return make_reconciliation(Outcome::kUnchanged,
+                             unchanged_message(desired, RrsetState{plan.before, plan.held_ttl}),
+                             plan.before);
+}
+
+Reconciliation plan_done(const Desired& desired, const std::vector<std::string>& wanted,
+                         const RecordSetPlan& plan) {
+  return make_reconciliation(Outcome::kUpdated,
+                             updated_message(desired, wanted, plan.ttl, plan.before), plan.before);
+}
+
+std::string progress_note(size_t index, const RecordSetPlan& plan) {
+  if (index == 0) return "";
+  return fmt::format(" (after {} of {} changes were made)", index, plan.changes.size());
 }
 
 }  // namespace ddnswatch::providers

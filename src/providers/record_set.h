@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "providers/provider.h"
+
 namespace ddnswatch::providers {
 
 /// One record of the set as the provider lists it.
@@ -43,5 +45,14 @@ struct RecordSetPlan {
 RecordSetPlan plan_record_set(const std::vector<HeldRecord>& held,
                               const std::vector<std::string>& wanted, std::optional<int> wanted_ttl,
                               uint32_t default_ttl);
+
+/// How a run of `plan` ends: unchanged when it has no changes, updated once all were made.
+Reconciliation plan_unchanged(const Desired& desired, const RecordSetPlan& plan);
+Reconciliation plan_done(const Desired& desired, const std::vector<std::string>& wanted,
+                         const RecordSetPlan& plan);
+
+/// "(after 2 of 3 changes were made)" for the change at `index` (0-based) of `plan`, to add to
+/// what a failed call says; "" for the first change.
+std::string progress_note(size_t index, const RecordSetPlan& plan);
 
 }  // namespace ddnswatch::providers

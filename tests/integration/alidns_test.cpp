@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "core/crypto.h"
-#include "support/pki.h"
+#include "support/fake_api.h"
 #include "support/provider_harness.h"
 #include "support/receiver.h"
 #include "support/temp_dir.h"
@@ -43,28 +43,6 @@ using testing::desired;
 constexpr char kZone[] = "example.com";
 constexpr char kKeyId[] = "LTAI5tTestKeyId";
 constexpr char kSecret[] = "aliSecretNeverShown42";
-
-std::string http_date(std::chrono::system_clock::time_point t) {
-  return fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT",
-                     fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
-}
-
-std::optional<std::string> percent_decode(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
-        !std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      return std::nullopt;
-    }
-    out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-    i += 2;
-  }
-  return out;
-}
 
 bool is_address(const std::string& type, const std::string& value) {
   unsigned char raw[16];
@@ -89,19 +67,12 @@ class FakeAlidns {
       return error(404, "InvalidApi.NotFound", "Specified api is not found.");
     }
     std::map<std::string, std::string> p;
-    size_t start = 0;
-    while (start <= req.query.size() && !req.query.empty()) {
-      size_t end = req.query.find('&', start);
-      if (end == std::string::npos) end = req.query.size();
-      const std::string pair = req.query.substr(start, end - start);
-      const size_t eq = pair.find('=');
-      auto name = percent_decode(pair.substr(0, eq));
-      auto value = percent_decode(eq == std::string::npos ? "" : pair.substr(eq + 1));
-      if (!name || !value || p.count(*name)) {
+    auto pairs = testing::query_pairs(req.query);
+    if (!pairs) return error(400, "InvalidParameter", "The query string is malformed.");
+    for (auto& [name, value] : *pairs) {
+      if (!p.emplace(name, value).second) {
         return error(400, "InvalidParameter", "The query string is malformed.");
       }
-      p[*name] = *value;
-      start = end + 1;
     }
     for (const char* required : {"Action", "Format", "Version", "AccessKeyId", "SignatureMethod",
                                  "SignatureVersion", "SignatureNonce", "Timestamp", "Signature"}) {
@@ -184,10 +155,8 @@ class FakeAlidns {
   }
 
   static exporters::HttpResponse answer(int status, const json& body) {
-    return exporters::HttpResponse{status,
-                                   "application/json;charset=utf-8",
-                                   body.dump(),
-                                   {{"Date", http_date(std::chrono::system_clock::now())}}};
+    return exporters::HttpResponse{
+        status, "application/json;charset=utf-8", body.dump(), {{"Date", testing::http_date()}}};
   }
 
  private:
@@ -299,21 +268,8 @@ class FakeAlidns {
 
 class AlidnsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    tls_dir = std::make_unique<testing::TempDir>();
-    tls_pki = std::make_unique<testing::Pki>(tls_dir->path());
-    ASSERT_TRUE(tls_pki->make()) << tls_pki->log();
-  }
-  static void TearDownTestSuite() {
-    tls_pki.reset();
-    tls_dir.reset();
-  }
-
   void SetUp() override {
-    server_ = std::make_unique<testing::Receiver>(testing::ReceiverOptions{
-        {"/"},
-        {"GET", "POST"},
-        exporters::TlsFiles{tls_pki->at("fullchain.pem"), tls_pki->at("server.key")}});
+    server_ = testing::https_receiver({"/"}, {"GET", "POST"});
     server_->set_handler([this](const exporters::HttpRequest& r) { return fake_.handle(r); });
   }
 
@@ -324,7 +280,7 @@ class AlidnsTest : public ::testing::Test {
 
   bool make(testing::ProviderHarness& h, const config::AlidnsProvider& c, bool with_ca = true) {
     config::ProviderConfig common{c, server_->url(""), std::nullopt};
-    if (with_ca) common.ca_file = tls_pki->at("ca.pem");
+    if (with_ca) common.ca_file = testing::TestCertificates::get().ca_file();
     return h.make_with([&](providers::ProviderContext context) {
       return providers::make_alidns_provider(c, common, context);
     });
@@ -337,10 +293,6 @@ class AlidnsTest : public ::testing::Test {
 
   FakeAlidns fake_;
   std::unique_ptr<testing::Receiver> server_;
-
- private:
-  static inline std::unique_ptr<testing::TempDir> tls_dir;  // the CA and the server's key
-  static inline std::unique_ptr<testing::Pki> tls_pki;
 };
 
 TEST_F(AlidnsTest, AddsAMissingRecordWithTheDefaultTtl) {

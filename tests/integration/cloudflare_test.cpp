@@ -24,8 +24,8 @@
 #include "core/clock.h"
 #include "core/event_loop.h"
 #include "net/http_client.h"
+#include "support/fake_api.h"
 #include "support/loop_runner.h"
-#include "support/pki.h"
 #include "support/provider_harness.h"
 #include "support/receiver.h"
 #include "support/temp_dir.h"
@@ -50,43 +50,6 @@ constexpr char kZone[] = "example.com";
 constexpr char kZoneId[] = "023e105f4ecef8ad9ca31a8372d0c353";
 constexpr char kBase[] = "/client/v4";
 
-std::string http_date_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[64];
-  const size_t n = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(text, n);
-}
-
-std::string percent_decode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parse_query(const std::string& query) {
-  std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start <= query.size() && !query.empty()) {
-    size_t end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
-    std::string pair = query.substr(start, end - start);
-    size_t eq = pair.find('=');
-    out[percent_decode(pair.substr(0, eq))] =
-        eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1));
-    start = end + 1;
-  }
-  return out;
-}
-
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;
   size_t start = 1;
@@ -105,7 +68,7 @@ bool valid_address(const std::string& type, const std::string& text) {
 }
 
 HttpResponse json_answer(int status, const json& body) {
-  return HttpResponse{status, "application/json", body.dump(), {{"Date", http_date_now()}}};
+  return HttpResponse{status, "application/json", body.dump(), {{"Date", testing::http_date()}}};
 }
 
 HttpResponse success(const json& result, const json& result_info = nullptr) {
@@ -183,7 +146,7 @@ class FakeCloudflare {
       return failure(404, 7000, "No route for that URI");
     }
     const auto parts = split_path(req.path.substr(std::string(kBase).size()));
-    const auto query = parse_query(req.query);
+    const auto query = testing::parse_query(req.query);
     if (parts.size() == 1 && parts[0] == "zones") {
       if (req.method != "GET") return failure(405, 7001, "Method not allowed");
       return list_zones(query);
@@ -378,22 +341,8 @@ class FakeCloudflare {
 
 class CloudflareTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    pki_ = new testing::Pki(dir_->path());
-    pki_ready_ = pki_->make();
-  }
-  static void TearDownTestSuite() {
-    delete pki_;
-    delete dir_;
-  }
-
   void SetUp() override {
-    ASSERT_TRUE(pki_ready_) << pki_->log();
-    receiver_ = std::make_unique<testing::Receiver>(testing::ReceiverOptions{
-        {"/**"},
-        {"GET", "POST", "PUT", "PATCH", "DELETE"},
-        exporters::TlsFiles{pki_->at("fullchain.pem"), pki_->at("server.key")}});
+    receiver_ = testing::https_receiver({"/**"}, {"GET", "POST", "PUT", "PATCH", "DELETE"});
     receiver_->set_handler([this](const HttpRequest& req) { return fake_.handle(req); });
   }
 
@@ -402,7 +351,7 @@ class CloudflareTest : public ::testing::Test {
     config::ProviderConfig c;
     c.settings = config::CloudflareProvider{zone, Secret(token)};
     c.endpoint = receiver_->url(kBase);
-    c.ca_file = pki_->at("ca.pem");
+    c.ca_file = testing::TestCertificates::get().ca_file();
     return c;
   }
 
@@ -425,9 +374,6 @@ class CloudflareTest : public ::testing::Test {
     return std::string(kBase) + "/zones/" + kZoneId + "/dns_records";
   }
 
-  static inline testing::TempDir* dir_ = nullptr;
-  static inline testing::Pki* pki_ = nullptr;
-  static inline bool pki_ready_ = false;
   FakeCloudflare fake_;
   std::unique_ptr<testing::Receiver> receiver_;
 };
@@ -636,7 +582,7 @@ TEST_F(CloudflareTest, RateLimitWaitsAtLeastFiveMinutes) {
       429,
       "application/json",
       R"({"success":false,"errors":[{"code":971,"message":"Please wait and consider throttling your request speed"}],"messages":[],"result":null})",
-      {{"Retry-After", "30"}, {"Date", http_date_now()}}}});
+      {{"Retry-After", "30"}, {"Date", testing::http_date()}}}});
   testing::ProviderHarness h;
   ASSERT_TRUE(make(h, config())) << h.error;
   auto r = h.reconcile(desired("home.example.com", {"192.0.2.80"}));
@@ -664,7 +610,7 @@ TEST_F(CloudflareTest, BadGatewayFails) {
       502,
       "application/json",
       R"({"success":false,"errors":[{"code":10013,"message":"upstream error"}],"messages":[],"result":null})",
-      {{"Date", http_date_now()}}}});
+      {{"Date", testing::http_date()}}}});
   testing::ProviderHarness h;
   ASSERT_TRUE(make(h, config())) << h.error;
   auto r = h.reconcile(desired("home.example.com", {"192.0.2.90"}));
@@ -684,7 +630,7 @@ TEST_F(CloudflareTest, AnHtmlErrorPageFailsWithAnExcerpt) {
                           "text/html",
                           "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
                           "<body>cloudflare</body></html>",
-                          {{"Date", http_date_now()}}};
+                          {{"Date", testing::http_date()}}};
     }
     return fake_.handle(req);
   });

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "core/crypto.h"
-#include "support/pki.h"
+#include "support/fake_api.h"
 #include "support/provider_harness.h"
 #include "support/receiver.h"
 #include "support/temp_dir.h"
@@ -44,11 +44,6 @@ constexpr char kZone[] = "example.cn";
 constexpr char kSecretId[] = "AKIDtestSecretId0123";
 constexpr char kSecretKey[] = "tcKeyNeverShown0987";
 constexpr char kDefaultLine[] = "默认";
-
-std::string http_date(std::chrono::system_clock::time_point t) {
-  return fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT",
-                     fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -205,7 +200,7 @@ class FakeDnspod {
     return exporters::HttpResponse{200,
                                    "application/json",
                                    json{{"Response", response}}.dump(),
-                                   {{"Date", http_date(std::chrono::system_clock::now())}}};
+                                   {{"Date", testing::http_date()}}};
   }
 
  private:
@@ -321,21 +316,8 @@ class FakeDnspod {
 
 class DnspodTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    tls_dir = std::make_unique<testing::TempDir>();
-    tls_pki = std::make_unique<testing::Pki>(tls_dir->path());
-    ASSERT_TRUE(tls_pki->make()) << tls_pki->log();
-  }
-  static void TearDownTestSuite() {
-    tls_pki.reset();
-    tls_dir.reset();
-  }
-
   void SetUp() override {
-    server_ = std::make_unique<testing::Receiver>(testing::ReceiverOptions{
-        {"/"},
-        {"GET", "POST"},
-        exporters::TlsFiles{tls_pki->at("fullchain.pem"), tls_pki->at("server.key")}});
+    server_ = testing::https_receiver({"/"}, {"GET", "POST"});
     fake_.expect_host("127.0.0.1:" + std::to_string(server_->port()));
     server_->set_handler([this](const exporters::HttpRequest& r) { return fake_.handle(r); });
   }
@@ -347,7 +329,7 @@ class DnspodTest : public ::testing::Test {
 
   bool make(testing::ProviderHarness& h, const config::DnspodProvider& c, bool with_ca = true) {
     config::ProviderConfig common{c, server_->url("/"), std::nullopt};
-    if (with_ca) common.ca_file = tls_pki->at("ca.pem");
+    if (with_ca) common.ca_file = testing::TestCertificates::get().ca_file();
     return h.make_with([&](providers::ProviderContext context) {
       return providers::make_dnspod_provider(c, common, context);
     });
@@ -360,10 +342,6 @@ class DnspodTest : public ::testing::Test {
 
   FakeDnspod fake_;
   std::unique_ptr<testing::Receiver> server_;
-
- private:
-  static inline std::unique_ptr<testing::TempDir> tls_dir;  // the CA and the server's key
-  static inline std::unique_ptr<testing::Pki> tls_pki;
 };
 
 TEST_F(DnspodTest, AddsAMissingRecordWithTheDefaultTtl) {

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/crypto.h"
-#include "support/pki.h"
+#include "support/fake_api.h"
 #include "support/provider_harness.h"
 #include "support/receiver.h"
 #include "support/temp_dir.h"
@@ -38,34 +38,6 @@ using testing::desired;
 constexpr char kUser[] = "home-router";
 constexpr char kPassword[] = "dyn-pass-Zr4wQ9tL";
 constexpr char kHost[] = "home.dyn.example.net";
-
-std::string percent_decode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parse_query(const std::string& query) {
-  std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start < query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
-    std::string pair = query.substr(start, end - start);
-    size_t eq = pair.find('=');
-    out[percent_decode(pair.substr(0, eq))] =
-        eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1));
-    start = end + 1;
-  }
-  return out;
-}
 
 bool is_address(const std::string& text) {
   unsigned char raw[16];
@@ -105,7 +77,7 @@ class FakeDyndns2 {
     if (agent == req.headers.end() || !std::regex_match(agent->second, kAgentForm)) {
       return text(200, "badagent\n");
     }
-    auto query = parse_query(req.query);
+    auto query = testing::parse_query(req.query);
     if (!query.count("hostname") || query["hostname"].empty()) return text(200, "notfqdn\n");
     if (query["hostname"] != kHost) return text(200, "nohost\n");
     if (!query.count("myip") || !is_address(query["myip"])) return text(200, "dnserr\n");
@@ -124,27 +96,15 @@ class FakeDyndns2 {
 
 class Dyndns2Test : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    pki_ = new testing::Pki(dir_->path());
-    pki_ready_ = pki_->make();
-  }
-  static void TearDownTestSuite() {
-    delete pki_;
-    delete dir_;
-  }
-
   void SetUp() override {
-    ASSERT_TRUE(pki_ready_) << pki_->log();
-    receiver_ = std::make_unique<testing::Receiver>(testing::ReceiverOptions{
-        {"/**"}, {"GET"}, exporters::TlsFiles{pki_->at("fullchain.pem"), pki_->at("server.key")}});
+    receiver_ = testing::https_receiver({"/**"}, {"GET"});
     receiver_->set_handler([this](const HttpRequest& req) { return fake_.handle(req); });
   }
 
   config::ProviderConfig config(const std::string& password = kPassword) const {
     config::ProviderConfig c;
     c.settings = config::Dyndns2Provider{receiver_->url("/"), kUser, Secret(password)};
-    c.ca_file = pki_->at("ca.pem");
+    c.ca_file = testing::TestCertificates::get().ca_file();
     return c;
   }
 
@@ -178,9 +138,6 @@ class Dyndns2Test : public ::testing::Test {
     return d;
   }
 
-  static inline testing::TempDir* dir_ = nullptr;
-  static inline testing::Pki* pki_ = nullptr;
-  static inline bool pki_ready_ = false;
   FakeDyndns2 fake_;
   std::unique_ptr<testing::Receiver> receiver_;
 };
