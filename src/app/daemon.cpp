@@ -405,7 +405,14 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
     if (!r) return tl::unexpected(r.error());
   }
 #ifdef SIGHUP
-  if (auto r = impl->loop->on_signal(SIGHUP, [self] { self->reload(); }); !r) {
+  // SIGHUP is an operator's word: besides reloading, records refused by their provider are
+  // tried again (the cause may have been fixed at the provider, not in the config).
+  if (auto r = impl->loop->on_signal(SIGHUP,
+                                     [self] {
+                                       self->reload();
+                                       self->updater->retry_refused();
+                                     });
+      !r) {
     return tl::unexpected(r.error());
   }
 #endif

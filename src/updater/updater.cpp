@@ -383,6 +383,22 @@ struct Updater::Impl {
     for (Entry* e : changed) schedule(*e);
   }
 
+  void retry_refused() {
+    std::vector<Entry*> refused;
+    for (auto& [id, e] : entries) {
+      // A provider that could not be set up stays refused: only a new config can fix that.
+      if (!e->status.latched || !e->provider) continue;
+      spdlog::info("{}: trying again after the refusal \"{}\"", id, *e->status.latched);
+      e->status.latched.reset();
+      e->status.failures = 0;
+      e->status.not_before.reset();
+      refused.push_back(e.get());
+    }
+    if (refused.empty()) return;
+    save();
+    for (Entry* e : refused) schedule(*e);
+  }
+
   void reconcile_all(std::function<void()> done) {
     auto remaining = std::make_shared<int>(0);
     auto finish_one = [remaining, done]() {
@@ -420,6 +436,8 @@ void Updater::configure(const config::Config& config) { impl_->configure(config)
 void Updater::set_address(config::RecordType type, const std::string& address) {
   impl_->set_address(type, address);
 }
+
+void Updater::retry_refused() { impl_->retry_refused(); }
 
 void Updater::reconcile_all(std::function<void()> done) { impl_->reconcile_all(std::move(done)); }
 

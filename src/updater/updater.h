@@ -59,6 +59,10 @@ class Updater {
   /// Never called with "no address": a failed detection leaves the records alone.
   void set_address(config::RecordType type, const std::string& address);
 
+  /// Forgets every refusal (the latch a rejected update sets), so that those records are tried
+  /// again: an operator who fixed the cause at the provider says so with SIGHUP.
+  void retry_refused();
+
   /// Reconciles every record that has addresses to hold now, regardless of intervals, and
   /// calls `done` once all have ended (the `once` command).
   void reconcile_all(std::function<void()> done);

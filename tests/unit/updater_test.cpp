@@ -181,6 +181,23 @@ TEST_F(UpdaterTest, APendingUpdateSurvivesARestartAndTheStateHoldsNoSecret) {
   EXPECT_EQ(shared_->asked[0].addresses, Addresses{"198.51.100.9"});
 }
 
+TEST_F(UpdaterTest, ARefusalIsRetriedWhenTheOperatorAsks) {
+  providers::Reconciliation refused;
+  refused.outcome = Outcome::kRejected;
+  refused.message = "nohost";
+  shared_->script = {refused};
+  auto u = make();
+  u->configure(one_record());
+  u->set_address(config::RecordType::kA, "198.51.100.7");
+  ASSERT_TRUE(run_until([&] { return shared_->asked.size() == 1 && events_.size() == 1; }));
+  run_until([] { return false; }, 100ms);
+  EXPECT_EQ(shared_->asked.size(), 1u) << "latched";
+  u->retry_refused();
+  ASSERT_TRUE(run_until([&] { return !held_.empty(); }));
+  EXPECT_EQ(shared_->asked.size(), 2u);
+  EXPECT_EQ(saved_["records"]["home.example.com/A"]["latched"], nullptr);
+}
+
 TEST_F(UpdaterTest, FixedAddressesJoinTheDetectedOneAndWaitForIt) {
   auto c = one_record();
   c.records[0].fixed_addresses = {"203.0.113.20"};  // a second uplink with a static address
