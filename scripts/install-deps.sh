@@ -32,7 +32,16 @@ packages=(
   # benchmarks (bench/): an authoritative server, the reference load generator, and ss
   # (iproute2) for the free-port check; taskset comes with util-linux, which Debian always has
   knot dnsperf iproute2
+  # tests/deploy: cpack's DEB generator runs file(1) before dpkg-shlibdeps; the Prometheus
+  # configs are read and adapted with PyYAML
+  file python3-yaml
 )
+# tests/deploy renders the Kubernetes overlays with `kubectl kustomize`: Debian's kubectl is in
+# kubernetes-client, which cannot be installed over a kubectl from another source (both own
+# /usr/bin/kubectl); any kubectl that is there already will do.
+if ! command -v kubectl >/dev/null 2>&1; then
+  packages+=(kubernetes-client)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
