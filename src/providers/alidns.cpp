@@ -41,16 +41,6 @@ constexpr const char* kDefaultLine = "default";
 // What Alibaba gives a record when none is asked for; the free edition's smallest TTL.
 constexpr uint32_t kAlidnsDefaultTtl = 600;
 
-bool starts_with(const std::string& text, std::string_view prefix) {
-  return text.compare(0, prefix.size(), prefix) == 0;
-}
-
-// An excerpt short enough for a log line; Alibaba's messages can carry the whole string it
-// signed.
-std::string shorten(const std::string& text) {
-  return text.size() <= 160 ? text : text.substr(0, 160) + "...";
-}
-
 /// The error fields of an answer ({"RequestId", "HostId", "Code", "Message", "Recommend"}).
 struct ApiError {
   std::string code;
@@ -243,10 +233,10 @@ class Alidns final : public HttpProvider {
                       "more than 15 minutes off; fix it (NTP)",
                       what, code));
     }
-    if (starts_with(code, "Throttling")) {
+    if (code.starts_with("Throttling")) {
       Reconciliation r = make_reconciliation(
           Outcome::kRateLimited, fmt::format("{}: Alibaba Cloud asks us to slow down ({}: {})",
-                                             what, code, shorten(error->message)));
+                                             what, code, shorten_message(error->message)));
       if (auto h = x.answer.header("retry-after")) r.retry_after = net::parse_retry_after(*h, now);
       return r;
     }
@@ -257,32 +247,33 @@ class Alidns final : public HttpProvider {
                       "not the one of AccessKey ID {}",
                       what, code, access_key_id_));
     }
-    if (starts_with(code, "InvalidAccessKeyId")) {
+    if (code.starts_with("InvalidAccessKeyId")) {
       return make_reconciliation(
           Outcome::kRejected, fmt::format("{}: Alibaba Cloud does not know AccessKey ID {}, or it "
                                           "is disabled ({})",
                                           what, access_key_id_, code));
     }
-    if (starts_with(code, "Forbidden") || code == "ActionUnauthorized" || code == "NoPermission") {
+    if (code.starts_with("Forbidden") || code == "ActionUnauthorized" || code == "NoPermission") {
       return make_reconciliation(
           Outcome::kRejected,
           fmt::format("{}: the AccessKey may not do this ({}: {}); its RAM user needs "
                       "permission for Alibaba Cloud DNS (e.g. AliyunDNSFullAccess)",
-                      what, code, shorten(error->message)));
+                      what, code, shorten_message(error->message)));
     }
-    if (starts_with(code, "InvalidDomainName") || code == "IncorrectDomainUser" ||
+    if (code.starts_with("InvalidDomainName") || code == "IncorrectDomainUser" ||
         code == "DomainNotExist") {
       return make_reconciliation(
           Outcome::kRejected,
           fmt::format("{}: zone {} is not in this Alibaba Cloud account ({}: {})", what, zone_,
-                      code, shorten(error->message)));
+                      code, shorten_message(error->message)));
     }
     if (code == "ServiceUnavailable" || code == "InternalError" || code == "SignatureNonceUsed") {
-      return make_reconciliation(
-          Outcome::kFailed,
-          fmt::format("{}: HTTP {}, {}: {}", what, x.answer.status, code, shorten(error->message)));
+      return make_reconciliation(Outcome::kFailed,
+                                 fmt::format("{}: HTTP {}, {}: {}", what, x.answer.status, code,
+                                             shorten_message(error->message)));
     }
-    return http_failure(x.answer, what, fmt::format("{}: {}", code, shorten(error->message)), now);
+    return http_failure(x.answer, what,
+                        fmt::format("{}: {}", code, shorten_message(error->message)), now);
   }
 
   // Unique per request, as Alibaba requires (a repeated nonce is refused as a replay).

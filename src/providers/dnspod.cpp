@@ -76,14 +76,6 @@ constexpr const char* kDefaultLine = "默认";
 // DNSPod's own default, and the smallest TTL of its free plan.
 constexpr uint32_t kDnspodDefaultTtl = 600;
 
-bool starts_with(const std::string& text, std::string_view prefix) {
-  return text.compare(0, prefix.size(), prefix) == 0;
-}
-
-std::string shorten(const std::string& text) {
-  return text.size() <= 160 ? text : text.substr(0, 160) + "...";
-}
-
 /// "host:port" of an http(s) URL: what the Host header carries, and so what is signed.
 std::string url_authority(std::string_view url) {
   auto scheme = url.find("://");
@@ -270,7 +262,7 @@ class Dnspod final : public HttpProvider {
   Reconciliation failure(const HttpExchange& x, const ApiError& error,
                          const std::string& what) const {
     const std::string& code = error.code;
-    const std::string detail = fmt::format("{}: {}", code, shorten(error.message));
+    const std::string detail = fmt::format("{}: {}", code, shorten_message(error.message));
     if (code == "AuthFailure.SignatureExpire") {
       if (auto skew = date_skew(x.answer, x.sent, x.received)) {
         Reconciliation r = make_reconciliation(
@@ -301,15 +293,15 @@ class Dnspod final : public HttpProvider {
           fmt::format("{}: Tencent Cloud does not know SecretId {}, or it is disabled ({})", what,
                       secret_id_, code));
     }
-    if (starts_with(code, "AuthFailure") || starts_with(code, "UnauthorizedOperation") ||
-        starts_with(code, "OperationDenied")) {
+    if (code.starts_with("AuthFailure") || code.starts_with("UnauthorizedOperation") ||
+        code.starts_with("OperationDenied")) {
       return make_reconciliation(
           Outcome::kRejected,
           fmt::format("{}: the key may not do this ({}); its user needs permission for DNSPod "
                       "(e.g. QcloudDNSPodFullAccess)",
                       what, detail));
     }
-    if (starts_with(code, "RequestLimitExceeded") || code == "FailedOperation.FrequencyLimit") {
+    if (code.starts_with("RequestLimitExceeded") || code == "FailedOperation.FrequencyLimit") {
       Reconciliation r = make_reconciliation(
           Outcome::kRateLimited,
           fmt::format("{}: Tencent Cloud asks us to slow down ({})", what, detail));
@@ -324,8 +316,8 @@ class Dnspod final : public HttpProvider {
           Outcome::kRejected,
           fmt::format("{}: zone {} is not in this DNSPod account ({})", what, zone_, detail));
     }
-    if (starts_with(code, "InternalError") || starts_with(code, "ServiceUnavailable") ||
-        starts_with(code, "ResourceUnavailable") || starts_with(code, "FailedOperation")) {
+    if (code.starts_with("InternalError") || code.starts_with("ServiceUnavailable") ||
+        code.starts_with("ResourceUnavailable") || code.starts_with("FailedOperation")) {
       return make_reconciliation(Outcome::kFailed, fmt::format("{}: {}", what, detail));
     }
     // Parameters, limits, unsupported operations: the same request would fail again.

@@ -62,6 +62,10 @@ const nlohmann::json& array_at(const nlohmann::json& object, const char* key) {
   return it != object.end() && it->is_array() ? *it : empty;
 }
 
+std::string shorten_message(const std::string& text) {
+  return text.size() <= 160 ? text : text.substr(0, 160) + "...";
+}
+
 std::string describe_body(const net::HttpResult& answer) {
   std::string excerpt;
   for (char c : answer.body) {

@@ -44,6 +44,10 @@ bool true_at(const nlohmann::json& object, const char* key);
 /// The member if it is an array, else an empty array.
 const nlohmann::json& array_at(const nlohmann::json& object, const char* key);
 
+/// A provider's error message cut to a log line's length (Alibaba's can carry the whole string
+/// it signed).
+std::string shorten_message(const std::string& text);
+
 /// "text/html, 1532 bytes: <!DOCTYPE html><html>..." — a short, printable excerpt of an answer
 /// that could not be understood, for the message of a failed reconciliation.
 std::string describe_body(const net::HttpResult& answer);

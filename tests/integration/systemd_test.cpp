@@ -134,17 +134,27 @@ std::string joined(const std::vector<std::string>& messages) {
   return all;
 }
 
+/// The daemon on a minimal config, started as systemd would with `env` and $NOTIFY_SOCKET.
+std::unique_ptr<testing::Process> start_daemon(const testing::TempDir& dir,
+                                               const NotifySocket& sock, uint16_t port,
+                                               std::vector<std::string> env) {
+  const auto config =
+      dir.write("ddnswatch.json", nlohmann::json{{"listen", "127.0.0.1:" + std::to_string(port)},
+                                                 {"state_dir", (dir.path() / "state").string()}}
+                                      .dump());
+  env.push_back(sock.env());
+  return std::make_unique<testing::Process>(
+      std::vector<std::string>{DDNSWATCH_BINARY, "run", "--config", config.string()}, dir.path(),
+      env);
+}
+
 TEST(SystemdNotifyTest, ReadyReloadingStoppingAndWatchdogReachTheNotifySocket) {
   testing::TempDir dir;
   NotifySocket sock(dir.path() / "notify.sock");
   ASSERT_TRUE(sock.ok());
   const uint16_t port = testing::free_port();
-  const auto config =
-      dir.write("ddnswatch.json", nlohmann::json{{"listen", "127.0.0.1:" + std::to_string(port)},
-                                                 {"state_dir", (dir.path() / "state").string()}}
-                                      .dump());
-  testing::Process daemon({DDNSWATCH_BINARY, "run", "--config", config.string()}, dir.path(),
-                          {sock.env(), "WATCHDOG_USEC=400000"});
+  auto process = start_daemon(dir, sock, port, {"WATCHDOG_USEC=400000"});
+  testing::Process& daemon = *process;
   ASSERT_TRUE(sock.wait_for("READY=1", seconds(10))) << joined(sock.messages()) << daemon.err();
   // READY=1 comes once the endpoint serves: systemd may start what depends on us right away.
   EXPECT_EQ(testing::http_get("http://127.0.0.1:" + std::to_string(port) + "/healthz").status, 200);
@@ -170,14 +180,9 @@ TEST(SystemdNotifyTest, AWatchdogMeantForAnotherProcessIsIgnored) {
   testing::TempDir dir;
   NotifySocket sock(dir.path() / "notify.sock");
   ASSERT_TRUE(sock.ok());
-  const uint16_t port = testing::free_port();
-  const auto config =
-      dir.write("ddnswatch.json", nlohmann::json{{"listen", "127.0.0.1:" + std::to_string(port)},
-                                                 {"state_dir", (dir.path() / "state").string()}}
-                                      .dump());
-  testing::Process daemon({DDNSWATCH_BINARY, "run", "--config", config.string()}, dir.path(),
-                          {sock.env(), "WATCHDOG_USEC=200000", "WATCHDOG_PID=1"});
-  ASSERT_TRUE(sock.wait_for("READY=1", seconds(10))) << daemon.err();
+  auto daemon =
+      start_daemon(dir, sock, testing::free_port(), {"WATCHDOG_USEC=200000", "WATCHDOG_PID=1"});
+  ASSERT_TRUE(sock.wait_for("READY=1", seconds(10))) << daemon->err();
   EXPECT_FALSE(sock.wait_for("WATCHDOG=1", milliseconds(600))) << joined(sock.messages());
 }
 
