@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -187,6 +188,17 @@ int main(int argc, char** argv) {
     return true;
   };
 
+  // The one-shot commands need c-ares and curl set up while they run.
+  auto with_network = [](const std::function<int()>& command) {
+    std::string error;
+    auto libraries = NetworkLibraries::init(&error);
+    if (!libraries) {
+      fmt::print(stderr, "{}\n", error);
+      return kExitFailure;
+    }
+    return command();
+  };
+
   if (version->parsed()) {
     fmt::print("ddnswatch {} (revision {})\nc-ares {}, libcurl {}\n", app::version(),
                app::revision(), resolvers::cares_version(),
@@ -222,13 +234,8 @@ int main(int argc, char** argv) {
       print_diagnostics(config_path, checked.error());
       return kExitFailure;
     }
-    std::string error;
-    auto libraries = NetworkLibraries::init(&error);
-    if (!libraries) {
-      fmt::print(stderr, "{}\n", error);
-      return kExitFailure;
-    }
-    return app::run_probe(probe_options, checked->config, checked->directory);
+    return with_network(
+        [&] { return app::run_probe(probe_options, checked->config, checked->directory); });
   }
 
   if (once->parsed()) {
@@ -240,13 +247,8 @@ int main(int argc, char** argv) {
       print_diagnostics(config_path, loaded.error());
       return kExitFailure;
     }
-    std::string error;
-    auto libraries = NetworkLibraries::init(&error);
-    if (!libraries) {
-      fmt::print(stderr, "{}\n", error);
-      return kExitFailure;
-    }
-    return app::run_once(once_options, loaded->config, loaded->directory);
+    return with_network(
+        [&] { return app::run_once(once_options, loaded->config, loaded->directory); });
   }
 
   if (detect->parsed()) {
@@ -257,13 +259,7 @@ int main(int argc, char** argv) {
       print_diagnostics(config_path, loaded.error());
       return kExitFailure;
     }
-    std::string error;
-    auto libraries = NetworkLibraries::init(&error);
-    if (!libraries) {
-      fmt::print(stderr, "{}\n", error);
-      return kExitFailure;
-    }
-    return app::run_detect(detect_options, loaded->config);
+    return with_network([&] { return app::run_detect(detect_options, loaded->config); });
   }
 
   if (check->parsed()) {
