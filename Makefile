@@ -7,8 +7,10 @@ CONFIG       ?= config/ddnswatch.json
 JOBS         ?= $(shell nproc)
 WERROR       ?= ON
 CMAKE_FLAGS  ?=
+BUILD_WINDOWS ?= build-windows
 
-.PHONY: all deps build run demo bench test test-unit test-asan format format-check tidy clean
+.PHONY: all deps build run demo bench test test-unit test-asan windows windows-deps test-windows \
+	clean-windows format format-check tidy clean
 
 all: build
 
@@ -53,6 +55,26 @@ test-asan: deps
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -R '^(DnsEngineTest|ProbeTest|NotifyTest|TlsTest|Rfc2136BindTest|Rfc2136PowerDnsTest|UpdaterE2eTest|UpdaterKillTest|PowerDnsApiTest|CloudflareTest|Dyndns2Test|AlidnsTest|DnspodTest|SystemdNotifyTest|IpDetect[A-Za-z]*Test|DetectCliTest)\.' -j $(JOBS)
 
+# Windows (docs/windows.md): ddnswatch.exe cross-built with mingw-w64, every library built from
+# Debian's source packages into $(BUILD_WINDOWS)/deps (cached), tested under Wine.
+windows-deps:
+	@scripts/windows/install-deps.sh
+	JOBS=$(JOBS) scripts/windows/build-deps.sh $(BUILD_WINDOWS)
+
+$(BUILD_WINDOWS)/build.ninja: | windows-deps
+	cmake -S . -B $(BUILD_WINDOWS) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake \
+	  -DDDNSWATCH_WINDOWS_DEPS=$(abspath $(BUILD_WINDOWS))/deps/prefix -DDDNSWATCH_WERROR=$(WERROR)
+
+windows: windows-deps $(BUILD_WINDOWS)/build.ninja
+	cmake --build $(BUILD_WINDOWS) -j $(JOBS) --target ddnswatch
+
+# The unit tests through Wine, then the service test (install, start, scrape, stop, 20 cycles).
+test-windows: windows-deps $(BUILD_WINDOWS)/build.ninja
+	cmake --build $(BUILD_WINDOWS) -j $(JOBS)
+	tests/windows/run-unit-tests.sh $(BUILD_WINDOWS)
+	tests/windows/service_test.sh $(BUILD_WINDOWS)
+
 SOURCES = $(shell git ls-files '*.cpp' '*.h')
 
 format:
@@ -66,3 +88,7 @@ tidy: build
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
+
+# Keeps the dependencies ($(BUILD_WINDOWS)/deps), which take minutes to build.
+clean-windows:
+	find $(BUILD_WINDOWS) -mindepth 1 -maxdepth 1 ! -name deps -exec rm -rf {} +

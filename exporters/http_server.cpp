@@ -1,18 +1,24 @@
 #include "exporters/http_server.h"
 
-#include <arpa/inet.h>
 #include <civetweb.h>
-#include <dlfcn.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
+#include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -164,6 +170,7 @@ std::string& tls_unavailable() {
   return why;
 }
 
+#ifndef _WIN32
 // Loads the library of civetweb_tls_compat.c (read why there) from beside the binary (a build
 // tree) or from ../lib/ddnswatch (an installation). Returns why not on failure.
 std::optional<std::string> load_civetweb_tls_compat() {
@@ -280,10 +287,21 @@ int init_tls(void* ssl_ctx, void* user_data) noexcept {
   }
   return -1;
 }
+#else
+// Windows builds have no OpenSSL for civetweb to load.
+constexpr const char* kNoTlsOnWindows =
+    "HTTPS for the endpoint (web.tls) is not supported on Windows; serve plain HTTP on "
+    "127.0.0.1 behind a TLS-terminating reverse proxy, or remove web.tls";
+struct TlsSetup {};
+#endif
 
 }  // namespace
 
 Result<void> check_tls_files(const TlsFiles& files) {
+#ifdef _WIN32
+  (void)files;
+  return make_error(ErrorCode::kUnsupported, kNoTlsOnWindows);
+#else
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
                                                         SSL_CTX_free);
   if (!ctx) {
@@ -291,12 +309,18 @@ Result<void> check_tls_files(const TlsFiles& files) {
                       "cannot create a TLS context: " + openssl_reason(take_openssl_errors()));
   }
   return load_tls_files(ctx.get(), files);
+#endif
 }
 
 // Opens and closes a TCP connection to host:port, to wake a thread blocked in poll().
 void poke(const std::string& host, uint16_t port) {
+#ifdef _WIN32
+  const SOCKET fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd == INVALID_SOCKET) return;
+#else
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
+#endif
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -304,7 +328,11 @@ void poke(const std::string& host, uint16_t port) {
     // Best effort: the connection only has to wake civetweb's poll(); failure is harmless.
     (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   }
+#ifdef _WIN32
+  ::closesocket(fd);
+#else
   ::close(fd);
+#endif
 }
 
 struct HttpServer::Impl {
@@ -363,7 +391,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
       return make_error(ErrorCode::kUnsupported,
                         fmt::format("cannot serve HTTPS on {}: {}", address, tls_unavailable()));
     }
+#ifndef _WIN32
     impl->tls = std::make_unique<TlsSetup>(TlsSetup{*options.tls, {}});
+#endif
   }
   // civetweb's "s" suffix makes the port HTTPS only; a plain HTTP client there fails.
   const std::string listening = options.tls ? address + "s" : address;
@@ -389,10 +419,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
     return 1;
   };
   mg_init_data init{};
+#ifndef _WIN32
   if (impl->tls) {
     callbacks.init_ssl = init_tls;
     init.user_data = impl->tls.get();
   }
+#endif
   init.callbacks = &callbacks;
   init.configuration_options = cfg;
   char error_text[256] = {0};
@@ -403,9 +435,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   error.text_buffer_size = sizeof(error_text);
   impl->ctx = mg_start2(&init, &error);
   start_log = nullptr;
+#ifndef _WIN32
   if (!impl->ctx && impl->tls && !impl->tls->error.empty()) {
     return make_error(ErrorCode::kInvalidArgument, impl->tls->error);
   }
+#endif
   if (!impl->ctx) {
     std::string why = !first_message.empty() ? first_message
                       : error_text[0]        ? std::string(error_text)
@@ -425,6 +459,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
 }
 
 HttpLibrary::HttpLibrary() {
+#ifdef _WIN32
+  mg_init_library(0);
+  tls_unavailable() = kNoTlsOnWindows;
+#else
   // The TLS bit makes civetweb load libssl.so and libcrypto.so now, before any thread, and
   // with OpenSSL 3 it finds them only through the compat library. If that fails, plain HTTP
   // still works and an HTTPS server fails to start, saying why.
@@ -436,6 +474,7 @@ HttpLibrary::HttpLibrary() {
         "libssl-dev) and, with OpenSSL 3, {} beside the ddnswatch binary or in ../lib/ddnswatch{}",
         DDNSWATCH_CIVETWEB_TLS_FILE, compat ? " (" + *compat + ")" : "");
   }
+#endif
 }
 HttpLibrary::~HttpLibrary() { mg_exit_library(); }
 

@@ -1,9 +1,10 @@
 #include "resolvers/cares_library.h"
 
 #include <ares.h>
-#include <arpa/inet.h>
 
 #include <memory>
+
+#include "core/inet.h"
 
 namespace ddnswatch::resolvers {
 

@@ -1,7 +1,6 @@
 #include "resolvers/dns_engine.h"
 
 #include <ares.h>
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <uv.h>
@@ -13,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/inet.h"
 #include "resolvers/dns_message.h"
 #include "resolvers/token_bucket.h"
 

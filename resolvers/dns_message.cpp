@@ -1,7 +1,6 @@
 #include "resolvers/dns_message.h"
 
 #include <ares.h>
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "core/inet.h"
 
 namespace ddnswatch::resolvers {
 namespace {

@@ -2,12 +2,20 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#ifdef _WIN32
+#include <winsock2.h>  // gethostname
+#else
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <functional>
+#include <mutex>
 
 #include "app/service_notify.h"
 #include "config/config_loader.h"
@@ -80,6 +88,9 @@ std::string host_name() {
 
 LogOptions effective_log_options(const DaemonOptions& options, const config::Config& cfg) {
   LogOptions lo;
+  lo.console = options.log_console;
+  lo.file = options.log_file;
+  lo.event_log = options.log_event_log;
   lo.level = options.log_level.value_or(cfg.log.level);
   lo.format =
       options.log_format.value_or(cfg.log.format) == "json" ? LogFormat::kJson : LogFormat::kText;
@@ -323,6 +334,13 @@ struct Daemon::Impl {
     config_watch = std::move(*watch);
   }
 
+  /// SIGHUP is an operator's word: besides reloading, records refused by their provider are
+  /// tried again (the cause may have been fixed at the provider, not in the config).
+  void operator_reload() {
+    reload();
+    updater->retry_refused();
+  }
+
   /// Reloads, telling systemd (RELOADING=1, then READY=1 whatever the result).
   void reload() {
     service.reloading();
@@ -388,6 +406,66 @@ struct Daemon::Impl {
   }
 };
 
+#ifdef _WIN32
+namespace {
+
+// The console's events arrive on a thread the system starts for each; they reach the daemon
+// through its loop, as the signals do on Linux.
+std::mutex console_mutex;
+std::function<void(const char*)> console_stop;  // guarded by console_mutex; posts the stop
+bool console_stopped = false;                   // guarded by console_mutex: the loop has returned
+std::condition_variable console_stopped_cv;
+
+BOOL WINAPI on_console_event(DWORD event) {
+  const char* name = nullptr;
+  switch (event) {
+    case CTRL_C_EVENT:
+      name = "Ctrl+C";
+      break;
+    case CTRL_BREAK_EVENT:
+      name = "Ctrl+Break";
+      break;
+    case CTRL_CLOSE_EVENT:
+      name = "the console's close";
+      break;
+    case CTRL_SHUTDOWN_EVENT:
+      name = "the system's shutdown";
+      break;
+    default:
+      return FALSE;  // CTRL_LOGOFF_EVENT: someone's session ends, not the system
+  }
+  std::unique_lock lock(console_mutex);
+  if (!console_stop) return FALSE;
+  console_stop(name);
+  // Windows ends the process when the handler of a close or shutdown returns: give the loop a
+  // few seconds to finish (the system allows about five).
+  if (event == CTRL_CLOSE_EVENT || event == CTRL_SHUTDOWN_EVENT) {
+    console_stopped_cv.wait_for(lock, std::chrono::seconds(4), [] { return console_stopped; });
+  }
+  return TRUE;
+}
+
+// Routes the console's events to `stop`; an empty function unhooks them.
+void console_events_to(std::function<void(const char*)> stop) {
+  std::lock_guard lock(console_mutex);
+  if (stop && !console_stop) {
+    SetConsoleCtrlHandler(on_console_event, TRUE);
+  } else if (!stop && console_stop) {
+    SetConsoleCtrlHandler(on_console_event, FALSE);
+  }
+  console_stop = std::move(stop);
+  console_stopped = false;
+}
+
+void console_loop_returned() {
+  std::lock_guard lock(console_mutex);
+  console_stopped = true;
+  console_stopped_cv.notify_all();
+}
+
+}  // namespace
+#endif
+
 Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, CheckedConfig checked,
                                                const Clock& clock) {
   auto impl = std::make_unique<Impl>(options, std::move(checked.config), clock);
@@ -396,6 +474,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
   impl->loop = std::move(*loop);
   Impl* self = impl.get();
 
+#ifdef _WIN32
+  // Windows has no SIGTERM; the console's events stand in for the signals.
+  if (options.console_events) {
+    console_events_to([self](const char* name) {
+      self->loop->post([self, name] {
+        spdlog::info("received {}, stopping", name);
+        self->loop->stop();
+      });
+    });
+  }
+#else
   for (int sig : {SIGINT, SIGTERM}) {
     auto r = impl->loop->on_signal(sig, [self, sig] {
       spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -404,15 +493,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
     });
     if (!r) return tl::unexpected(r.error());
   }
+#endif
 #ifdef SIGHUP
-  // SIGHUP is an operator's word: besides reloading, records refused by their provider are
-  // tried again (the cause may have been fixed at the provider, not in the config).
-  if (auto r = impl->loop->on_signal(SIGHUP,
-                                     [self] {
-                                       self->reload();
-                                       self->updater->retry_refused();
-                                     });
-      !r) {
+  if (auto r = impl->loop->on_signal(SIGHUP, [self] { self->operator_reload(); }); !r) {
     return tl::unexpected(r.error());
   }
 #endif
@@ -497,6 +580,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Daemon::~Daemon() {
+#ifdef _WIN32
+  console_events_to({});
+#endif
   // Handles on the loop go before the loop itself.
   impl_->http.reset();
   impl_->detect_timer.reset();
@@ -518,6 +604,9 @@ int Daemon::run() {
   spdlog::info("ddnswatch {} started with {}", version(), impl_->cfg.source.string());
   impl_->service.ready(impl_->running_status());
   impl_->loop->run();
+#ifdef _WIN32
+  console_loop_returned();
+#endif
   auto started = impl_->clock.steady_now();
   impl_->http.reset();
   spdlog::info("stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -527,5 +616,10 @@ int Daemon::run() {
 }
 
 void Daemon::request_stop() { impl_->loop->stop(); }
+
+void Daemon::request_reload() {
+  Impl* self = impl_.get();
+  impl_->loop->post([self] { self->operator_reload(); });
+}
 
 }  // namespace ddnswatch::app

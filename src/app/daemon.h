@@ -1,5 +1,6 @@
 // The daemon: owns the event loop and everything on it, the metric catalog and the HTTP
-// endpoint; loads the config at start and on SIGHUP; stops on SIGINT and SIGTERM.
+// endpoint; loads the config at start and on SIGHUP; stops on SIGINT and SIGTERM (on Windows:
+// Ctrl+C, Ctrl+Break and closing the console, or the service's controls).
 #pragma once
 
 #include <filesystem>
@@ -21,6 +22,13 @@ struct DaemonOptions {
   // Set when the command line chose them; they then win over the config's "log" section.
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
+  /// Where the process logs besides (or instead of) stderr: the Windows service's choice.
+  bool log_console = true;
+  std::filesystem::path log_file;
+  bool log_event_log = false;
+  /// Windows: stop on the console's Ctrl+C, Ctrl+Break and close events. A service has no
+  /// console and takes its stop from the Service Control Manager instead.
+  bool console_events = true;
 };
 
 /// A config whose references to resolvers and sets resolved, with the directory they
@@ -53,6 +61,10 @@ class Daemon {
 
   /// Thread-safe.
   void request_stop();
+
+  /// What SIGHUP does (the Windows service's PARAMCHANGE): reload the config and retry the
+  /// records their provider refused. Thread-safe.
+  void request_reload();
 
  private:
   struct Impl;

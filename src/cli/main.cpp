@@ -1,6 +1,6 @@
 // The ddnswatch command line: parses arguments with CLI11, initialises the process-wide
-// libraries once, and dispatches to run, check or version. Exit codes: 0 success, 1 failure
-// (a bad config, a daemon that could not start), 2 usage errors.
+// libraries once, and dispatches to run, check, probe, detect, once, service or version. Exit
+// codes: 0 success, 1 failure (a bad config, a daemon that could not start), 2 usage errors.
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +18,7 @@
 #include "app/detect.h"
 #include "app/once.h"
 #include "app/probe.h"
+#include "app/windows_service.h"
 #include "config/config_loader.h"
 #include "core/logging.h"
 #include "exporters/http_server.h"
@@ -31,12 +32,23 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
+#ifdef _WIN32
+constexpr const char* kDefaultConfigHelp = "%ProgramData%\\ddnswatch\\ddnswatch.json";
+#else
+constexpr const char* kDefaultConfigHelp = "/etc/ddnswatch/ddnswatch.json";
+#endif
+
 std::string default_config_path() {
   // Read once, before any thread exists.
   if (const char* env = std::getenv("DDNSWATCH_CONFIG"); env && *env) {  // NOLINT
     return env;
   }
-  return "/etc/ddnswatch/ddnswatch.json";
+#ifdef _WIN32
+  const char* data = std::getenv("ProgramData");  // NOLINT: before any thread
+  return std::string(data && *data ? data : "C:\\ProgramData") + "\\ddnswatch\\ddnswatch.json";
+#else
+  return kDefaultConfigHelp;
+#endif
 }
 
 void print_diagnostics(const std::string& file, const std::vector<config::Diagnostic>& diags) {
@@ -96,9 +108,9 @@ int main(int argc, char** argv) {
   std::string config_path = default_config_path();
   std::string log_format;
   std::string log_level;
-  cli.add_option("-c,--config", config_path,
-                 "Config file (default: $DDNSWATCH_CONFIG or "
-                 "/etc/ddnswatch/ddnswatch.json)");
+  cli.add_option(
+      "-c,--config", config_path,
+      std::string("Config file (default: $DDNSWATCH_CONFIG or ") + kDefaultConfigHelp + ")");
   cli.add_option("--log-format", log_format,
                  "Log format: text or json (default: from the config, "
                  "else text)")
@@ -108,7 +120,12 @@ int main(int argc, char** argv) {
          std::string("Log level: ") + log_level_names() + " (default: from the config, else info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 
+#ifdef _WIN32
+  auto* run = cli.add_subcommand(
+      "run", "Run the daemon in this console until Ctrl+C; a change of the config file reloads");
+#else
   auto* run = cli.add_subcommand("run", "Run the daemon until SIGINT or SIGTERM; SIGHUP reloads");
+#endif
   auto* check = cli.add_subcommand("check", "Validate the config; print ok or every error");
   auto* version = cli.add_subcommand("version", "Print the version and library versions");
 
@@ -163,6 +180,21 @@ int main(int argc, char** argv) {
   once->add_option("--verify-timeout", once_verify_seconds,
                    "Seconds to wait for every authoritative server to answer (default 30)")
       ->check(CLI::Range(1, 3600));
+
+  std::string service_action;
+  auto* service = cli.add_subcommand(
+      "service",
+      "Windows: install (or update), uninstall, start, stop or reload the ddnswatch service; "
+      "install stores the absolute path of --config in the service's command line");
+  service->add_option("action", service_action, "install, uninstall, start, stop or reload")
+      ->required()
+      ->check(CLI::IsMember({"install", "uninstall", "start", "stop", "reload"}));
+  // Elsewhere the help lists only what works; the command itself says it is Windows-only.
+  if (!app::windows_service_supported()) service->group("");
+  // What the installed service's command line runs; not for people, so not in the help.
+  auto* service_run =
+      cli.add_subcommand("service-run", "Run as the Windows service (the SCM starts this)")
+          ->group("");
 
   try {
     cli.parse(argc, argv);
@@ -260,6 +292,43 @@ int main(int argc, char** argv) {
       return kExitFailure;
     }
     return with_network([&] { return app::run_detect(detect_options, loaded->config); });
+  }
+
+  if (service->parsed()) {
+    if (!app::windows_service_supported()) return app::service_command(service_action, {});
+    std::filesystem::path absolute;
+    if (service_action == "install") {
+      // The service will read this very file: it must be there and valid now.
+      std::error_code ec;
+      absolute = std::filesystem::absolute(config_path, ec);
+      if (ec) {
+        fmt::print(stderr, "{}: {}\n", config_path, ec.message());
+        return kExitFailure;
+      }
+      auto loaded = app::load_and_check_config(absolute);
+      if (!loaded) {
+        print_diagnostics(absolute.string(), loaded.error());
+        return kExitFailure;
+      }
+    }
+    return app::service_command(service_action, absolute);
+  }
+
+  if (service_run->parsed()) {
+    if (!app::windows_service_supported()) return app::run_service({});
+    std::string error;
+    auto libraries = NetworkLibraries::init(&error);
+    if (!libraries) {
+      fmt::print(stderr, "{}\n", error);
+      return kExitFailure;
+    }
+    exporters::HttpLibrary http_library;
+    app::DaemonOptions options;
+    std::error_code ec;
+    options.config_path = std::filesystem::absolute(config_path, ec);
+    if (!log_level.empty()) options.log_level = log_level;
+    if (!log_format.empty()) options.log_format = log_format;
+    return app::run_service(options);
   }
 
   if (check->parsed()) {

@@ -239,7 +239,11 @@ struct NotifyConfig {
 struct Config {
   std::filesystem::path source;  // the file it came from (absolute)
   ListenAddress listen;
+#ifdef _WIN32
+  std::filesystem::path state_dir = "C:\\ProgramData\\ddnswatch";  // beside the default config
+#else
   std::filesystem::path state_dir = "/var/lib/ddnswatch";
+#endif
   LogConfig log;
   DetectConfig detect;
   UpdateConfig update;

@@ -1,6 +1,5 @@
 #include "config/config_loader.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include "config/validate.h"
 #include "core/atomic_file.h"
 #include "core/duration.h"
+#include "core/inet.h"
 
 namespace ddnswatch::config {
 namespace {

@@ -1,10 +1,11 @@
 #include "config/validate.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <cctype>
 #include <charconv>
+
+#include "core/inet.h"
 
 namespace ddnswatch::config {
 namespace {

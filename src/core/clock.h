@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <ctime>
+#include <optional>
 #include <string>
 
 namespace ddnswatch {
@@ -38,5 +40,8 @@ namespace ddnswatch {
 std::string format_utc(WallTime t);
 /// "20261124T154600Z", for file names.
 std::string format_utc_compact(WallTime t);
+/// An HTTP date in the one form servers send ("Sun, 06 Nov 1994 08:49:37 GMT"), as seconds
+/// since the Unix epoch; nothing when it has another shape.
+std::optional<std::time_t> parse_http_date_seconds(const std::string& text);
 
 }  // namespace ddnswatch

@@ -1,15 +1,100 @@
 #include "core/crypto.h"
 
+#ifdef _WIN32
+// Windows CNG: Debian has no OpenSSL for mingw, and Windows ships its own primitives.
+#include <windows.h>
+// windows.h first: bcrypt.h needs its types.
+#include <bcrypt.h>
+#else
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#endif
 
 #include <stdexcept>
 
 namespace ddnswatch {
 
 namespace {
+
+#ifdef _WIN32
+
+enum Algorithm { kSha1, kSha256, kSha512 };
+
+// Every provider is opened on first use and kept for the process's life: CNG algorithm
+// handles may be shared between threads, and opening one is the costly part.
+BCRYPT_ALG_HANDLE provider(Algorithm algorithm, bool hmac, const char* name) {
+  struct Providers {
+    BCRYPT_ALG_HANDLE handles[3][2] = {};
+    Providers() {
+      const LPCWSTR names[3] = {BCRYPT_SHA1_ALGORITHM, BCRYPT_SHA256_ALGORITHM,
+                                BCRYPT_SHA512_ALGORITHM};
+      for (int a = 0; a < 3; ++a) {
+        for (int keyed = 0; keyed < 2; ++keyed) {
+          if (BCryptOpenAlgorithmProvider(&handles[a][keyed], names[a], nullptr,
+                                          keyed ? BCRYPT_ALG_HANDLE_HMAC_FLAG : 0) < 0) {
+            handles[a][keyed] = nullptr;
+          }
+        }
+      }
+    }
+  };
+  static const Providers providers;  // initialised once, thread-safely
+  BCRYPT_ALG_HANDLE h = providers.handles[algorithm][hmac ? 1 : 0];
+  if (h == nullptr) throw std::runtime_error(std::string(name) + ": no CNG provider");
+  return h;
+}
+
+// A hash (an unkeyed provider) or an HMAC of `message`; `size` is the digest's length.
+std::string digest(BCRYPT_ALG_HANDLE alg, const char* name, size_t size, std::string_view key,
+                   std::string_view message) {
+  BCRYPT_HASH_HANDLE hash = nullptr;
+  // CNG wants a non-null secret pointer even for an empty HMAC key.
+  unsigned char empty = 0;
+  auto* secret =
+      key.empty() ? &empty : reinterpret_cast<unsigned char*>(const_cast<char*>(key.data()));
+  std::string out(size, '\0');
+  bool ok =
+      BCryptCreateHash(alg, &hash, nullptr, 0, secret, static_cast<ULONG>(key.size()), 0) >= 0;
+  ok = ok &&
+       BCryptHashData(hash, reinterpret_cast<unsigned char*>(const_cast<char*>(message.data())),
+                      static_cast<ULONG>(message.size()), 0) >= 0;
+  ok = ok && BCryptFinishHash(hash, reinterpret_cast<unsigned char*>(out.data()),
+                              static_cast<ULONG>(out.size()), 0) >= 0;
+  if (hash) BCryptDestroyHash(hash);
+  if (!ok) throw std::runtime_error(std::string(name) + " failed");
+  return out;
+}
+
+}  // namespace
+
+std::string hmac_sha1(std::string_view key, std::string_view message) {
+  return digest(provider(kSha1, true, "HMAC-SHA1"), "HMAC-SHA1", 20, key, message);
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view message) {
+  return digest(provider(kSha256, true, "HMAC-SHA256"), "HMAC-SHA256", 32, key, message);
+}
+
+std::string hmac_sha512(std::string_view key, std::string_view message) {
+  return digest(provider(kSha512, true, "HMAC-SHA512"), "HMAC-SHA512", 64, key, message);
+}
+
+std::string sha256(std::string_view data) {
+  return digest(provider(kSha256, false, "SHA-256"), "SHA-256", 32, {}, data);
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
+#else
 
 std::string hmac(const EVP_MD* md, const char* name, std::string_view key,
                  std::string_view message) {
@@ -43,6 +128,12 @@ std::string sha256(std::string_view data) {
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
   return std::string(reinterpret_cast<const char*>(out), sizeof out);
 }
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+#endif
 
 std::string base64_encode(std::string_view data) {
   static constexpr char kAlphabet[] =
@@ -114,10 +205,6 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return std::nullopt;
   }
   return out;
-}
-
-bool equal_constant_time(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string hex_encode(std::string_view data) {

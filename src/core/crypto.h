@@ -1,5 +1,5 @@
 // The few cryptographic and encoding primitives that signed requests need (webhook bots now,
-// the providers' API signatures later), over OpenSSL's libcrypto.
+// the providers' API signatures), over OpenSSL's libcrypto, or Windows CNG on Windows.
 #pragma once
 
 #include <optional>

@@ -3,12 +3,17 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/formatter.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#ifdef _WIN32
+#include <spdlog/sinks/win_eventlog_sink.h>
+#endif
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 namespace ddnswatch {
 namespace {
@@ -52,15 +57,37 @@ Result<void> setup_logging(const LogOptions& options) {
         ErrorCode::kInvalidArgument,
         fmt::format("unknown log level \"{}\" (use one of {})", options.level, log_level_names()));
   }
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
-      options.format == LogFormat::kJson ? spdlog::color_mode::never
-                                         : spdlog::color_mode::automatic);
-  auto logger = std::make_shared<spdlog::logger>("ddnswatch", sink);
+  std::vector<spdlog::sink_ptr> sinks;
+  if (options.console) {
+    sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+        options.format == LogFormat::kJson ? spdlog::color_mode::never
+                                           : spdlog::color_mode::automatic));
+  }
+  if (!options.file.empty()) {
+    constexpr size_t kMaxFileSize = 10 * 1024 * 1024;
+    constexpr size_t kOldFiles = 3;
+    try {
+      sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+          options.file.string(), kMaxFileSize, kOldFiles));
+    } catch (const spdlog::spdlog_ex& e) {
+      return make_error(ErrorCode::kIo,
+                        fmt::format("cannot log to {}: {}", options.file.string(), e.what()));
+    }
+  }
+  auto logger = std::make_shared<spdlog::logger>("ddnswatch", sinks.begin(), sinks.end());
   if (options.format == LogFormat::kJson) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
   }
+#ifdef _WIN32
+  if (options.event_log) {
+    // The Event Viewer adds the time and the level itself: the message alone.
+    auto event_log = std::make_shared<spdlog::sinks::win_eventlog_sink_mt>("ddnswatch");
+    event_log->set_pattern("%v");
+    logger->sinks().push_back(std::move(event_log));
+  }
+#endif
   logger->set_level(level);
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);

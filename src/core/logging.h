@@ -1,7 +1,9 @@
 // Process-wide logging through spdlog: to stderr, as text for people or as JSON lines for
-// log shippers. Configured once in main, before any thread starts.
+// log shippers; a Windows service logs to a file and the Event Log instead. Configured in main
+// before any thread starts, and again on a reload.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -14,6 +16,11 @@ enum class LogFormat { kText, kJson };
 struct LogOptions {
   LogFormat format = LogFormat::kText;
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  bool console = true;         // stderr
+  /// Also to this file when set (appended; rotated at 10 MiB, 3 old files kept).
+  std::filesystem::path file{};
+  /// Also to the Windows Event Log (Application log, source "ddnswatch"); ignored elsewhere.
+  bool event_log = false;
 };
 
 /// The accepted level names, for CLI validation and help.

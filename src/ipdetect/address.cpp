@@ -1,7 +1,8 @@
 #include "ipdetect/address.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
+
+#include "core/inet.h"
 
 namespace ddnswatch::ipdetect {
 namespace {

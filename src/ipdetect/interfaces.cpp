@@ -1,9 +1,12 @@
 #include "ipdetect/interfaces.h"
 
 #include <fmt/format.h>
+
+#ifndef _WIN32
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -169,6 +172,25 @@ Result<std::string> choose_ipv4(const std::vector<Ipv4Entry>& entries, const std
                     fmt::format("{} has no usable IPv4 address: {}", name, reasons_text(reasons)));
 }
 
+#ifdef _WIN32
+
+// Windows has neither /proc/net/if_inet6 nor getifaddrs; GetAdaptersAddresses would serve,
+// with its own names and flags, and is not wired up yet.
+InterfaceReader InterfaceReader::system() {
+  static constexpr const char* kWhy =
+      "interface sources are not supported on Windows yet; use HTTP or DNS sources";
+  InterfaceReader r;
+  r.read_if_inet6 = []() -> Result<std::string> {
+    return make_error(ErrorCode::kUnsupported, kWhy);
+  };
+  r.list_ipv4 = []() -> Result<std::vector<Ipv4Entry>> {
+    return make_error(ErrorCode::kUnsupported, kWhy);
+  };
+  return r;
+}
+
+#else
+
 InterfaceReader InterfaceReader::system() {
   InterfaceReader r;
   r.read_if_inet6 = []() -> Result<std::string> {
@@ -204,5 +226,7 @@ InterfaceReader InterfaceReader::system() {
   };
   return r;
 }
+
+#endif
 
 }  // namespace ddnswatch::ipdetect

@@ -39,10 +39,9 @@ std::optional<Duration> parse_retry_after(const std::string& value, WallTime now
     if (value.size() > 9) return std::nullopt;
     return std::chrono::seconds(std::stol(value));
   }
-  std::tm tm{};
-  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  const auto seconds = parse_http_date_seconds(value);
+  if (!seconds) return std::nullopt;
+  const auto when = std::chrono::system_clock::from_time_t(*seconds);
   if (when <= now) return Duration::zero();
   return std::chrono::duration_cast<Duration>(when - now);
 }

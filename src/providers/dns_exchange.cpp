@@ -1,12 +1,12 @@
 #include "providers/dns_exchange.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <uv.h>
 
 #include <charconv>
 #include <cstring>
 
+#include "core/inet.h"
 #include "providers/dns_wire.h"
 
 namespace ddnswatch::providers {

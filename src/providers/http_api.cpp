@@ -10,13 +10,10 @@ namespace ddnswatch::providers {
 using std::chrono::seconds;
 
 std::optional<WallTime> parse_http_date(const std::string& text) {
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  const time_t t = timegm(&tm);
-  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  const auto t = parse_http_date_seconds(text);
+  if (!t) return std::nullopt;
   return std::chrono::time_point_cast<WallTime::duration>(
-      std::chrono::system_clock::from_time_t(t));
+      std::chrono::system_clock::from_time_t(*t));
 }
 
 std::optional<Duration> date_skew(const net::HttpResult& answer, WallTime sent, WallTime received) {

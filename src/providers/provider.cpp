@@ -1,12 +1,12 @@
 #include "providers/provider.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
 #include <variant>
 
+#include "core/inet.h"
 #include "providers/alidns.h"
 #include "providers/cloudflare.h"
 #include "providers/dns_wire.h"

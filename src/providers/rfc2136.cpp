@@ -1,6 +1,5 @@
 #include "providers/rfc2136.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <random>
 #include <variant>
 
+#include "core/inet.h"
 #include "providers/dns_wire.h"
 #include "providers/tsig.h"
 

@@ -82,6 +82,16 @@ TEST(CheckCliTest, HelpListsOnlyWorkingSubcommands) {
   EXPECT_THAT(r.out, Not(HasSubstr("service")));
 }
 
+TEST(CheckCliTest, ServiceCommandsSayTheyAreForWindows) {
+  testing::TempDir dir;
+  for (const char* action : {"install", "start"}) {
+    auto r = ddnswatch({"service", action}, dir);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_THAT(r.err, HasSubstr("for Windows only"));
+  }
+  EXPECT_EQ(ddnswatch({"service-run"}, dir).code, 2);
+}
+
 TEST(CheckCliTest, UsageErrorsExitWithTwo) {
   testing::TempDir dir;
   EXPECT_EQ(ddnswatch({}, dir).code, 2);

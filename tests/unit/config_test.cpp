@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <string>
@@ -33,6 +34,12 @@ const std::string kRecord =
         "provider": {"kind": "cloudflare", "zone": "example.com", "token": "t0ken"}})";
 
 std::string with_records(const std::string& records) { return R"({"records": [)" + records + "]}"; }
+
+// A path as the loader reports it: absolute and in the system's own form. On Linux that is
+// the path itself; on Windows "/etc/x" is "C:\etc\x" on the current drive.
+std::string native(const std::string& path) {
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
 
 struct BadConfig {
   std::string name;
@@ -242,7 +249,8 @@ const BadConfig kBadConfigs[] = {
      {{"/update/max_interval", R"("10s" is too short; the minimum is "1m")"}}},
     {"NotifyCaFileMissing",
      R"({"notify": {"alertmanager": "https://am.example:9093", "ca_file": "/nonexistent/ca.pem"}})",
-     {{"/notify/ca_file", R"(cannot read "/nonexistent/ca.pem": No such file or directory)"}}},
+     {{"/notify/ca_file",
+       "cannot read \"" + native("/nonexistent/ca.pem") + "\": No such file or directory"}}},
     {"WebhookNamedAlertmanager",
      R"({"notify": {"webhooks": [{"url": "https://a.example/x", "name": "alertmanager"}]}})",
      {{"/notify/webhooks/0/name",
@@ -277,8 +285,8 @@ const BadConfig kBadConfigs[] = {
       {"/web/basic_auth", R"(missing required key "password" (or "password_file"))"}}},
     {"TlsNeedsBothFiles",
      R"({"web": {"tls": {"cert_file": "/nonexistent-ddnswatch-test/cert.pem"}}})",
-     {{"/web/tls/cert_file",
-       R"(cannot read "/nonexistent-ddnswatch-test/cert.pem": No such file or directory)"},
+     {{"/web/tls/cert_file", "cannot read \"" + native("/nonexistent-ddnswatch-test/cert.pem") +
+                                 "\": No such file or directory"},
       {"/web/tls", R"(missing required key "key_file")"}}},
     {"TlsKeysAreChecked",
      R"({"web": {"tls": {"certfile": "a.pem", "key_file": ""}}})",
@@ -320,11 +328,15 @@ TEST(ConfigTest, EmptyObjectGivesDefaults) {
   auto c = parse_config("{}", "/etc/ddnswatch/ddnswatch.json", env_of({}));
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->listen.to_string(), "127.0.0.1:9877");
+#ifdef _WIN32
+  EXPECT_EQ(c->state_dir, "C:\\ProgramData\\ddnswatch");
+#else
   EXPECT_EQ(c->state_dir, "/var/lib/ddnswatch");
+#endif
   EXPECT_EQ(c->log.level, "info");
   EXPECT_EQ(c->detect.interval, std::chrono::minutes(5));
   EXPECT_TRUE(c->records.empty());
-  EXPECT_EQ(c->source, "/etc/ddnswatch/ddnswatch.json");
+  EXPECT_EQ(c->source, native("/etc/ddnswatch/ddnswatch.json"));
 }
 
 TEST(ConfigTest, ExpandsEnvironmentVariablesAndDollarEscapes) {
@@ -442,13 +454,13 @@ TEST(ConfigTest, ParsesAFullConfig) {
                         "/etc/ddnswatch/ddnswatch.json", env_of({}));
   ASSERT_TRUE(c.has_value()) << c.error()[0].to_string();
   EXPECT_EQ(c->listen.to_string(), "127.0.0.2:9100");
-  EXPECT_EQ(c->state_dir, "/etc/ddnswatch/state");
+  EXPECT_EQ(c->state_dir, native("/etc/ddnswatch/state"));
   EXPECT_EQ(c->detect.interval, std::chrono::seconds(90));
   EXPECT_EQ(c->detect.ipv4->quorum, 2);
   EXPECT_EQ(c->records[0].name, "home.example.com");
   EXPECT_EQ(c->records[0].id(), "home.example.com/AAAA");
   EXPECT_EQ(c->records[0].provider.kind(), "powerdns");
-  EXPECT_EQ(c->resolvers.catalog, "/etc/ddnswatch/resolvers/public.json");
+  EXPECT_EQ(c->resolvers.catalog, native("/etc/ddnswatch/resolvers/public.json"));
   EXPECT_EQ(c->resolvers.custom[0].transport, "tcp");
   EXPECT_EQ(c->watch[0].expect, WatchConfig::Expect::kRecord);
   EXPECT_EQ(c->watch[0].interval, std::chrono::seconds(10));

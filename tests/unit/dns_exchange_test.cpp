@@ -4,12 +4,7 @@
 // libuv handles must be closed and freed whatever way it ends.
 #include "providers/dns_exchange.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -28,12 +23,15 @@
 #include "providers/rfc2136.h"
 #include "providers/tsig.h"
 #include "support/loop_runner.h"
+#include "support/sockets.h"
 
 namespace ddnswatch::providers {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::kNoSocket;
+using testing::Socket;
 
 constexpr char kKeyName[] = "fake-key";
 constexpr char kSecret[] = "c2VjcmV0LWtleS1mb3ItdGhlLXRzaWctdW5pdC10ZXN0cw==";
@@ -60,8 +58,8 @@ class FakeServer {
   ~FakeServer() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
-    if (udp_ >= 0) ::close(udp_);
-    if (tcp_ >= 0) ::close(tcp_);
+    if (udp_ != kNoSocket) testing::close_socket(udp_);
+    if (tcp_ != kNoSocket) testing::close_socket(tcp_);
   }
   FakeServer(const FakeServer&) = delete;
   FakeServer& operator=(const FakeServer&) = delete;
@@ -73,29 +71,29 @@ class FakeServer {
 
  private:
   void bind_both() {
-    int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
-    int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    Socket udp = testing::open_socket(SOCK_DGRAM);
+    Socket tcp = testing::open_socket(SOCK_STREAM);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
     auto* sa = reinterpret_cast<sockaddr*>(&addr);
-    if (udp >= 0 && tcp >= 0 && ::bind(udp, sa, len) == 0 && ::getsockname(udp, sa, &len) == 0 &&
-        ::bind(tcp, sa, len) == 0 && ::listen(tcp, 8) == 0) {
+    if (udp != kNoSocket && tcp != kNoSocket && ::bind(udp, sa, len) == 0 &&
+        ::getsockname(udp, sa, &len) == 0 && ::bind(tcp, sa, len) == 0 && ::listen(tcp, 8) == 0) {
       udp_ = udp;
       tcp_ = tcp;
       port_ = ntohs(addr.sin_port);
       return;
     }
-    if (udp >= 0) ::close(udp);
-    if (tcp >= 0) ::close(tcp);
+    if (udp != kNoSocket) testing::close_socket(udp);
+    if (tcp != kNoSocket) testing::close_socket(tcp);
   }
 
   // Polls with a short timeout so the destructor's stop flag is seen promptly.
   void serve() {
     while (!stop_) {
       pollfd fds[2] = {{udp_, POLLIN, 0}, {tcp_, POLLIN, 0}};
-      if (::poll(fds, 2, 20) <= 0) continue;
+      if (testing::poll_sockets(fds, 2, 20) <= 0) continue;
       if (fds[0].revents & POLLIN) serve_udp();
       if (fds[1].revents & POLLIN) serve_tcp();
     }
@@ -105,19 +103,18 @@ class FakeServer {
     char buf[65536];
     sockaddr_in from{};
     socklen_t len = sizeof from;
-    ssize_t n = ::recvfrom(udp_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+    long n = testing::receive_from(udp_, buf, sizeof buf, &from, &len);
     if (n <= 0) return;
     ++udp_requests_;
     for (const std::string& reply : handler_(std::string(buf, static_cast<size_t>(n)), false)) {
-      ::sendto(udp_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+      testing::send_to(udp_, reply, from, len);
     }
   }
 
   void serve_tcp() {
-    int conn = ::accept(tcp_, nullptr, nullptr);
-    if (conn < 0) return;
-    timeval tv{2, 0};
-    ::setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    Socket conn = ::accept(tcp_, nullptr, nullptr);
+    if (conn == kNoSocket) return;
+    testing::set_receive_timeout(conn, 2);
     std::string in;
     char buf[4096];
     auto framed_size = [&] {
@@ -125,9 +122,9 @@ class FakeServer {
                   static_cast<uint8_t>(in[1]));
     };
     while (in.size() < 2 || in.size() < framed_size()) {
-      ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+      long n = testing::receive(conn, buf, sizeof buf);
       if (n <= 0) {
-        ::close(conn);
+        testing::close_socket(conn);
         return;
       }
       in.append(buf, static_cast<size_t>(n));
@@ -137,14 +134,14 @@ class FakeServer {
       std::string framed;
       dns::put16(framed, static_cast<uint16_t>(reply.size()));
       framed += reply;
-      ::send(conn, framed.data(), framed.size(), MSG_NOSIGNAL);
+      testing::send_bytes(conn, framed);
     }
-    ::close(conn);
+    testing::close_socket(conn);
   }
 
   Handler handler_;
-  int udp_ = -1;
-  int tcp_ = -1;
+  Socket udp_ = kNoSocket;
+  Socket tcp_ = kNoSocket;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> udp_requests_{0};

@@ -8,7 +8,6 @@
 // bounds (each input is copied into a buffer of exactly its size, so AddressSanitizer sees it).
 #include "resolvers/dns_message.h"
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -24,6 +23,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/inet.h"
 
 namespace ddnswatch::resolvers {
 namespace {

@@ -92,6 +92,9 @@ TEST(EventLoopTest, AnExceptionInACallbackDoesNotEndTheLoop) {
   EXPECT_TRUE(after);
 }
 
+// Windows has no SIGUSR1, and libuv does not see raise() there: the daemon takes the
+// console's events instead (app/daemon.cpp).
+#ifndef _WIN32
 TEST(EventLoopTest, SignalsAreDeliveredOnTheLoop) {
   auto loop = make_loop();
   bool got = false;
@@ -103,6 +106,7 @@ TEST(EventLoopTest, SignalsAreDeliveredOnTheLoop) {
   loop->run();
   EXPECT_TRUE(got);
 }
+#endif
 
 }  // namespace
 }  // namespace ddnswatch

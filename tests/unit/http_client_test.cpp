@@ -2,17 +2,14 @@
 // receives, what the caller gets back, and how each kind of failure is reported.
 #include "net/http_client.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <optional>
 
 #include "support/loop_runner.h"
 #include "support/receiver.h"
+#include "support/sockets.h"
 
 namespace ddnswatch::net {
 namespace {
@@ -96,14 +93,14 @@ TEST_F(HttpClientTest, AnErrorStatusIsATransferredAnswer) {
 
 TEST_F(HttpClientTest, ConnectionRefusedIsAConnectError) {
   // A port that was free a moment ago: bind, read the port, close.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  testing::Socket fd = testing::open_socket(SOCK_STREAM);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
+  testing::close_socket(fd);
   HttpRequest rq;
   rq.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/secret-token-path";
   HttpResult r = fetch(rq);
@@ -113,7 +110,7 @@ TEST_F(HttpClientTest, ConnectionRefusedIsAConnectError) {
 
 TEST_F(HttpClientTest, AServerThatNeverAnswersTimesOut) {
   // Listening but never accepting: the kernel completes the handshake, nobody answers.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  testing::Socket fd = testing::open_socket(SOCK_STREAM);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -125,7 +122,7 @@ TEST_F(HttpClientTest, AServerThatNeverAnswersTimesOut) {
   rq.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/";
   rq.timeout = milliseconds(300);
   HttpResult r = fetch(rq);
-  ::close(fd);
+  testing::close_socket(fd);
   EXPECT_EQ(r.error, TransferError::kTimeout) << r.describe();
   EXPECT_GE(r.elapsed, milliseconds(250));
   EXPECT_LT(r.elapsed, milliseconds(3000));
@@ -151,8 +148,10 @@ TEST_F(HttpClientTest, OnlyHttpAndHttpsAreSpoken) {
 }
 
 TEST_F(HttpClientTest, ManyConcurrentRequestsAllComplete) {
+  // Wine 8.0's wineserver aborts now and then with hundreds of sockets polled at once
+  // (docs/windows.md); under Wine the same test runs with fewer requests at a time.
   Receiver receiver;
-  constexpr int kRequests = 200;
+  const int kRequests = testing::under_wine() ? 32 : 200;
   int done = 0;
   int ok = 0;
   for (int i = 0; i < kRequests; ++i) {
