@@ -19,15 +19,6 @@ extern char** environ;
 
 namespace ddnswatch::testing {
 
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return condition();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 Process::Process(std::vector<std::string> argv, const std::filesystem::path& dir,
                  std::vector<std::string> extra_env) {
   static std::atomic<int> counter{0};
@@ -99,19 +90,6 @@ RunResult run_command(std::vector<std::string> argv, const std::filesystem::path
   r.out = p.out();
   r.err = p.err();
   return r;
-}
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 }  // namespace ddnswatch::testing

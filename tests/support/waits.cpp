@@ -1,11 +1,9 @@
-// The parts of support/process.h that the unit tests use, for the Windows build (the process
-// control itself is POSIX and serves the Linux integration tests only).
-#include <winsock2.h>
-#include <ws2tcpip.h>
-
+// The parts of support/process.h that need no process control, on Linux and on Windows: the
+// Windows build's unit tests use them too.
 #include <thread>
 
 #include "support/process.h"
+#include "support/sockets.h"
 
 namespace ddnswatch::testing {
 
@@ -19,21 +17,15 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 }
 
 uint16_t free_port() {
-  // Winsock must be up before the first socket; curl or civetweb may not have started it yet.
-  static const bool started = [] {
-    WSADATA data;
-    return WSAStartup(MAKEWORD(2, 2), &data) == 0;
-  }();
-  (void)started;
-  SOCKET fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  Socket fd = open_socket(SOCK_STREAM);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
   ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  int len = sizeof(addr);
+  socklen_t len = sizeof(addr);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::closesocket(fd);
+  close_socket(fd);
   return ntohs(addr.sin_port);
 }
 
