@@ -79,14 +79,19 @@ TEST_F(NotifyTest, EachPresetReceivesItsTemplatedBody) {
     }
   }
 
-  // Delivery shows in the metrics; the header's secret shows nowhere.
+  // Delivery shows in the metrics once each sink has had its answer (the receiver records a
+  // request before it answers); the header's secret shows nowhere.
   std::string metrics;
   ASSERT_TRUE(testing::wait_until(
       [&] {
         metrics = testing::http_get(url("/metrics")).body;
-        return metrics.find(
-                   R"(ddnswatch_notifications_total{outcome="delivered",sink="feishu"} 1)") !=
-               std::string::npos;
+        for (const char* sink : {"slack", "dingtalk", "wecom", "feishu", "plain", "custom"}) {
+          const std::string delivered =
+              std::string(R"(ddnswatch_notifications_total{outcome="delivered",sink=")") + sink +
+              R"("} 1)";
+          if (metrics.find(delivered) == std::string::npos) return false;
+        }
+        return true;
       },
       seconds(10)))
       << metrics;
