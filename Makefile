@@ -44,8 +44,8 @@ test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
 # Everything built with clang 14 under AddressSanitizer and UndefinedBehaviorSanitizer;
-# the unit tests run, and the DNS engine, probe, notification, TLS, RFC 2136, updater and IP
-# detection tests against real servers.
+# the unit tests run, and the DNS engine, probe, notification, TLS, RFC 2136, updater, IP
+# detection and fault (resolver, provider and state folder) tests against real servers.
 test-asan: deps
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(BUILD_ASAN) -G Ninja -DDDNSWATCH_WERROR=ON \
 	  -DDDNSWATCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
@@ -53,7 +53,7 @@ test-asan: deps
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -L unit -j $(JOBS) && \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -R '^(DnsEngineTest|ProbeTest|NotifyTest|TlsTest|Rfc2136BindTest|Rfc2136PowerDnsTest|UpdaterE2eTest|UpdaterKillTest|PowerDnsApiTest|CloudflareTest|Dyndns2Test|AlidnsTest|DnspodTest|SystemdNotifyTest|IpDetect[A-Za-z]*Test|DetectCliTest)\.' -j $(JOBS)
+	  ctest --output-on-failure -R '^(DnsEngineTest|ProbeTest|NotifyTest|TlsTest|Rfc2136BindTest|Rfc2136PowerDnsTest|UpdaterE2eTest|UpdaterKillTest|PowerDnsApiTest|CloudflareTest|Dyndns2Test|AlidnsTest|DnspodTest|SystemdNotifyTest|IpDetect[A-Za-z]*Test|DetectCliTest|ResolverFaultTest|ProviderOutageTest|StateFolderFaultTest)\.' -j $(JOBS)
 
 # Windows (docs/windows.md): ddnswatch.exe cross-built with mingw-w64, every library built from
 # Debian's source packages into $(BUILD_WINDOWS)/deps (cached), tested under Wine.

@@ -76,6 +76,9 @@ struct Metrics::Impl {
   prometheus::Registry registry;
   Gauge* reload_successful = nullptr;
   Gauge* reload_success_timestamp = nullptr;
+  Counter* state_write_errors = nullptr;
+  Gauge* state_write_successful = nullptr;
+  Gauge* state_write_success_timestamp = nullptr;
 
   Family<Gauge>& resolver_info_family =
       prometheus::BuildGauge()
@@ -297,6 +300,26 @@ Metrics::Metrics(const BuildInfo& build) : impl_(std::make_unique<Impl>()) {
            .Help("Unix time of the last successful configuration load.")
            .Register(r)
            .Add({});
+  impl_->state_write_errors =
+      &prometheus::BuildCounter()
+           .Name("ddnswatch_state_write_errors_total")
+           .Help(
+               "Attempts to save the state file in state_dir that failed (folder full, "
+               "read-only, missing); the previous file stays in place.")
+           .Register(r)
+           .Add({});
+  impl_->state_write_successful =
+      &prometheus::BuildGauge()
+           .Name("ddnswatch_state_last_write_successful")
+           .Help("Whether the last attempt to save the state file succeeded (1) or failed (0).")
+           .Register(r)
+           .Add({});
+  impl_->state_write_success_timestamp =
+      &prometheus::BuildGauge()
+           .Name("ddnswatch_state_last_write_success_timestamp_seconds")
+           .Help("Unix time of the last successful save of the state file.")
+           .Register(r)
+           .Add({});
 }
 
 Metrics::~Metrics() = default;
@@ -304,6 +327,15 @@ Metrics::~Metrics() = default;
 void Metrics::config_loaded(bool ok, WallTime when) {
   impl_->reload_successful->Set(ok ? 1 : 0);
   if (ok) impl_->reload_success_timestamp->Set(to_unix_seconds(when));
+}
+
+void Metrics::state_saved(bool ok, WallTime when) {
+  impl_->state_write_successful->Set(ok ? 1 : 0);
+  if (ok) {
+    impl_->state_write_success_timestamp->Set(to_unix_seconds(when));
+  } else {
+    impl_->state_write_errors->Increment();
+  }
 }
 
 void Metrics::dns_query_done(const std::string& resolver, const char* outcome,

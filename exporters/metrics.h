@@ -29,6 +29,8 @@ class Metrics final : public ConfigObserver,
   Metrics& operator=(const Metrics&) = delete;
 
   void config_loaded(bool ok, WallTime when) override;
+  /// After every attempt of the daemon to save the state file in state_dir (loop thread).
+  void state_saved(bool ok, WallTime when);
 
   void dns_query_done(const std::string& resolver, const char* outcome,
                       std::chrono::microseconds latency) override;

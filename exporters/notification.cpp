@@ -34,6 +34,10 @@ std::string summary(const Notification& n) {
     return fmt::format("{}: resolver {} answers the expected {} again", subject, n.resolver,
                        n.detail);
   }
+  if (e == "resolver_error") {
+    return fmt::format("{}: resolver {} gives no usable answer ({})", subject, n.resolver,
+                       n.detail);
+  }
   if (e == "split_brain_began") {
     return fmt::format("{}: split-brain, resolvers give different answers", subject);
   }

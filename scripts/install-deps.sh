@@ -32,6 +32,9 @@ packages=(
   # benchmarks (bench/): an authoritative server, the reference load generator, and ss
   # (iproute2) for the free-port check; taskset comes with util-linux, which Debian always has
   knot dnsperf iproute2
+  # the state folder fault test: mount (a tmpfs in a private mount namespace; unshare and
+  # nsenter come with util-linux, which Debian always has)
+  mount
   # tests/deploy: cpack's DEB generator runs file(1) before dpkg-shlibdeps; the Prometheus
   # configs are read and adapted with PyYAML
   file python3-yaml

@@ -16,6 +16,7 @@
 #include <csignal>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 #include "app/service_notify.h"
 #include "config/config_loader.h"
@@ -56,6 +57,9 @@ constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
 // for the burst to end before reading it.
 constexpr auto kConfigSettle = std::chrono::milliseconds(500);
 constexpr auto kHeartbeatStale = std::chrono::seconds(10);
+// While the state file cannot be saved (state_dir full or read-only), the save is tried again
+// this often, so that the file catches up as soon as the folder is writable, change or not.
+constexpr auto kStateRetry = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -115,6 +119,12 @@ struct Daemon::Impl {
   std::string config_digest;
   std::unique_ptr<StateStore> state;
   nlohmann::json state_data = nlohmann::json::object();
+  std::unique_ptr<Timer> state_retry;  // armed while the last save failed
+  std::string state_error;             // why the last save failed; empty after a success
+  int state_failures = 0;              // failed saves since the last success
+  std::optional<WallTime> state_saved_at;
+  mutable std::mutex state_status_mutex;
+  std::string state_status = "null";  // the "state" member of /status
   std::unique_ptr<resolvers::DnsEngine> engine;
   /// The DNS echo sources of address detection: an engine of their own, so that they are not
   /// counted as watched resolvers (ddnswatch_ip_source_up reports on them).
@@ -172,14 +182,21 @@ struct Daemon::Impl {
     return r;
   }
 
-  // Any thread: the monitor's document with the updater's "records" added.
+  // Any thread: the monitor's document with the updater's "records" and the "state" file's
+  // health added.
   std::string status_document() const {
     std::string doc = monitor ? monitor->status_json() : "{}";
     const std::string records = updater ? updater->status_json() : "[]";
+    std::string state_member;
+    {
+      std::lock_guard lock(state_status_mutex);
+      state_member = state_status;
+    }
     const size_t close = doc.rfind('}');
     if (close == std::string::npos) return doc;
     const bool empty = doc.find_first_not_of(" \n{") == close;
-    doc.insert(close, std::string(empty ? "" : ",") + "\"records\":" + records);
+    doc.insert(close, std::string(empty ? "" : ",") + "\"records\":" + records +
+                          ",\"state\":" + state_member);
     return doc;
   }
 
@@ -200,12 +217,23 @@ struct Daemon::Impl {
   }
 
   // Loads state_dir's file, reporting a corrupt one, and records this start in it. A state
-  // folder that cannot be written is logged, not fatal: monitoring goes on without it.
+  // folder that cannot be written is logged, not fatal: monitoring goes on without it. A file
+  // that could not be read (a newer format, a folder that cannot be created or read) is never
+  // overwritten: this run keeps no state rather than replace what it could not see.
   void open_state(const std::filesystem::path& dir) {
     state = std::make_unique<StateStore>(dir, clock);
+    state_retry->stop();
+    state_error.clear();
+    state_failures = 0;
+    state_saved_at.reset();
     auto loaded = state->load();
     if (!loaded) {
-      spdlog::error("state: {}", loaded.error().message);
+      spdlog::error("state: {}; running without a state file, nothing is saved until a restart",
+                    loaded.error().message);
+      state_error = loaded.error().message;
+      state.reset();
+      metrics.state_saved(false, clock.wall_now());
+      publish_state_status(dir);
       return;
     }
     if (loaded->moved_aside) {
@@ -214,16 +242,54 @@ struct Daemon::Impl {
     }
     state_data = std::move(loaded->data);
     state_data["daemon"]["last_start"] = format_utc(clock.wall_now());
-    if (auto saved = state->save(state_data); !saved) {
-      spdlog::error("state: {}", saved.error().message);
-    }
+    save_state();
   }
 
+  // A failed save leaves the previous file in place (it is replaced atomically) and is tried
+  // again every kStateRetry; monitoring and updating go on. Logged when the cause changes and
+  // when saving works again, not at every attempt.
   void save_state() {
     if (!state) return;
-    if (auto saved = state->save(state_data); !saved) {
-      spdlog::error("state: {}", saved.error().message);
+    const WallTime now = clock.wall_now();
+    auto saved = state->save(state_data);
+    metrics.state_saved(saved.has_value(), now);
+    const std::filesystem::path dir = state->file().parent_path();
+    if (saved) {
+      if (state_failures > 0) {
+        spdlog::info("state: saved {} again after {} failed attempt{}", state->file().string(),
+                     state_failures, state_failures == 1 ? "" : "s");
+      }
+      state_retry->stop();
+      state_error.clear();
+      state_failures = 0;
+      state_saved_at = now;
+      publish_state_status(dir);
+      return;
     }
+    ++state_failures;
+    if (saved.error().message != state_error) {
+      spdlog::error(
+          "state: cannot save the state in {}: {}; the previous {} is kept, monitoring and "
+          "updates go on, retrying every {} s",
+          dir.string(), saved.error().message, StateStore::kFileName,
+          std::chrono::duration_cast<std::chrono::seconds>(kStateRetry).count());
+      state_error = saved.error().message;
+    }
+    if (!state_retry->active()) state_retry->start(kStateRetry);
+    publish_state_status(dir);
+  }
+
+  // The "state" member of /status: where the file is and whether the last save worked.
+  void publish_state_status(const std::filesystem::path& dir) {
+    nlohmann::json j = {
+        {"dir", dir.string()},
+        {"last_write_successful", state_error.empty()},
+        {"error", state_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(state_error)},
+        {"failed_writes", state_failures},
+        {"last_write",
+         state_saved_at ? nlohmann::json(format_utc(*state_saved_at)) : nlohmann::json(nullptr)}};
+    std::lock_guard lock(state_status_mutex);
+    state_status = j.dump();
   }
 
   // Hands the watch list, resolvers and bootstrap of `c` to the monitor.
@@ -511,6 +577,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonOptions& options, Che
     impl->watchdog_timer->start(*every, *every);
   }
 
+  impl->state_retry = impl->loop->make_timer([self] { self->save_state(); });
   impl->open_state(impl->cfg.state_dir);
   auto engine = resolvers::DnsEngine::create(*impl->loop, clock, &impl->metrics);
   if (!engine) return tl::unexpected(engine.error());
@@ -597,6 +664,7 @@ Daemon::~Daemon() {
   impl_->config_watch.reset();
   impl_->watchdog_timer.reset();
   impl_->config_settle.reset();
+  impl_->state_retry.reset();
   impl_->loop.reset();
 }
 

@@ -37,9 +37,9 @@ const std::vector<std::string> kLogFormats = {"text", "json"};
 const std::vector<std::string> kTransports = {"udp", "udp-only", "tcp"};
 const std::vector<std::string> kWebhookPresets = {"plain", "slack", "dingtalk", "wecom", "feishu"};
 const std::vector<std::string> kEvents = {
-    "ip_changed",           "record_updated",     "record_failed",     "resolver_foreign",
-    "resolver_stale",       "resolver_recovered", "split_brain_began", "split_brain_ended",
-    "propagation_complete", "expected_changed"};
+    "ip_changed",        "record_updated",       "record_failed",   "resolver_foreign",
+    "resolver_stale",    "resolver_recovered",   "resolver_error",  "split_brain_began",
+    "split_brain_ended", "propagation_complete", "expected_changed"};
 const std::vector<std::string> kTemplateFields = {
     "event", "summary", "name", "qtype", "resolver", "detail", "severity", "time", "instance"};
 const std::vector<std::string> kNamedIpSources = {"cloudflare-trace", "ipify",       "icanhazip",

@@ -43,6 +43,8 @@ const char* to_string(EventKind kind) {
       return "resolver_stale";
     case EventKind::kResolverRecovered:
       return "resolver_recovered";
+    case EventKind::kResolverError:
+      return "resolver_error";
     case EventKind::kSplitBrainBegan:
       return "split_brain_began";
     case EventKind::kSplitBrainEnded:
@@ -141,6 +143,10 @@ std::vector<Event> diff(const NameState* before, const NameState& after) {
       events.push_back({EventKind::kResolverStale, r.resolver, answer});
     } else if (r.verdict == Verdict::kMatch && it != previous.end()) {
       events.push_back({EventKind::kResolverRecovered, r.resolver, answer});
+    } else if (r.verdict == Verdict::kError) {
+      // Said once when it begins, so that the resolver_recovered that ends it has a cause.
+      events.push_back(
+          {EventKind::kResolverError, r.resolver, resolvers::to_string(r.observation.outcome)});
     }
   }
   const bool was_split = before != nullptr && before->summary.split_brain;

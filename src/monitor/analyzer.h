@@ -93,6 +93,7 @@ enum class EventKind {
   kResolverForeign,
   kResolverStale,
   kResolverRecovered,  // a resolver matches again after answering something else
+  kResolverError,      // a resolver gives no usable answer (timeout, network, SERVFAIL, ...)
   kSplitBrainBegan,
   kSplitBrainEnded,
   kPropagationComplete,

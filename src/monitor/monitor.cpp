@@ -163,10 +163,12 @@ struct Monitor::Impl {
 void Monitor::Impl::emit(const Track& t, const Event& e) {
   const char* qtype = config::to_string(t.cfg.type);
   // Bad news is a warning, the rest information.
-  const bool bad = e.kind == EventKind::kResolverForeign || e.kind == EventKind::kSplitBrainBegan;
+  const bool bad = e.kind == EventKind::kResolverForeign || e.kind == EventKind::kSplitBrainBegan ||
+                   e.kind == EventKind::kResolverError;
+  const char* what = e.kind == EventKind::kResolverError ? "outcome" : "answer";
   spdlog::log(bad ? spdlog::level::warn : spdlog::level::info, "{} {}: {}{}{}", t.cfg.name, qtype,
               to_string(e.kind), e.resolver.empty() ? "" : " at " + e.resolver,
-              e.detail.empty() ? "" : " (answer " + e.detail + ")");
+              e.detail.empty() ? "" : fmt::format(" ({} {})", what, e.detail));
   if (on_event) on_event({t.cfg.name, qtype, e});
   recent_events.push_back({{"time", format_utc(clock.wall_now())},
                            {"name", t.cfg.name},

@@ -4,6 +4,11 @@
 #
 #   lab.sh start DIR                          configs, logs and pid files go into DIR
 #   lab.sh update DIR NAME TYPE ADDRESS [TTL] replace NAME/TYPE at auth1 (TSIG-signed nsupdate)
+#   lab.sh pause DIR NAME                     stop one server (auth1, auth2, fast, slow15, ...):
+#                                             its address and port go unanswered
+#   lab.sh resume DIR NAME [refuse|servfail]  start it again on the same address and port;
+#                                             a cache can come back answering REFUSED or
+#                                             SERVFAIL for the zone (a failing resolver)
 #   lab.sh stop DIR                           stop what start started; safe to call twice
 #
 # `start` prints the lab's interface (the lines of DIR/lab.env) on stdout.
@@ -31,6 +36,8 @@ usage() {
   cat >&2 <<'EOF'
 usage: lab.sh start DIR
        lab.sh update DIR NAME TYPE ADDRESS [TTL]
+       lab.sh pause DIR NAME
+       lab.sh resume DIR NAME [refuse|servfail]
        lab.sh stop DIR
 EOF
   exit 2
@@ -377,6 +384,98 @@ stop_lab() {
   rm -f "$dir"/*.pid
 }
 
+# The folder of a started lab, or an error.
+lab_dir() {
+  local dir
+  dir=$(cd "$1" 2>/dev/null && pwd -P) || { echo "lab: $1 is not a folder" >&2; return 1; }
+  [[ -e $dir/lab.env ]] || { echo "lab: $dir holds no started lab" >&2; return 1; }
+  echo "$dir"
+}
+
+# pause_server DIR NAME : stops one server by its PID and waits until it is gone.
+pause_server() {
+  local dir name=$2 pid=""
+  dir=$(lab_dir "$1") || return 1
+  [[ -d $dir/$name ]] || { echo "lab: no server $name in $dir" >&2; return 1; }
+  read -r pid 2>/dev/null <"$dir/$name.pid" || true
+  if ! [[ $pid =~ ^[0-9]+$ ]] || ! alive "$pid" || ! ours "$pid" "$dir"; then
+    echo "lab: $name is not running" >&2
+    return 1
+  fi
+  kill -TERM "$pid"
+  local deadline=$(($(now_us) + STOP_DEADLINE_US))
+  while alive "$pid"; do
+    if (($(now_us) >= deadline)); then
+      echo "lab: $name ($pid) ignored SIGTERM for 5 s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.02
+  done
+  rm -f "$dir/$name.pid"
+}
+
+# resume_server DIR NAME [MODE] : starts a paused server again with the config it had, or a
+# cache with a fault: "refuse" answers REFUSED for the zone, "servfail" SERVFAIL (its stub
+# points at the dead port the servfail cache uses).
+resume_server() {
+  local dir name=$2 mode=${3:-} pid=""
+  dir=$(lab_dir "$1") || return 1
+  [[ -d $dir/$name ]] || { echo "lab: no server $name in $dir" >&2; return 1; }
+  read -r pid 2>/dev/null <"$dir/$name.pid" || true
+  if [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && ours "$pid" "$dir"; then
+    echo "lab: $name is running; pause it first" >&2
+    return 1
+  fi
+  local conf addr port
+  case $name in
+    auth1)
+      [[ -z $mode ]] || { echo "lab: $name takes no fault mode" >&2; return 1; }
+      conf=$dir/$name/named.conf
+      addr=$AUTH1
+      port=$(sed -n 's/^LAB_AUTH_PORT=//p' "$dir/lab.env")
+      ;;
+    *)
+      conf=$dir/$name/unbound.conf
+      addr=$(sed -n 's/^  interface: //p' "$conf")
+      port=$(sed -n 's/^  port: //p' "$conf")
+      ;;
+  esac
+  local fault=""
+  case $mode in
+    "") ;;
+    refuse) fault="  local-zone: \"$ZONE.\" refuse" ;;
+    servfail)
+      fault="  infra-cache-max-rtt: 100"
+      local dead
+      dead=$(sed -n 's/^  stub-addr: //p' "$dir/servfail/unbound.conf")
+      [[ -n $dead ]] || { echo "lab: no dead stub in $dir/servfail/unbound.conf" >&2; return 1; }
+      ;;
+    *) usage ;;
+  esac
+  if [[ -n $mode ]]; then
+    grep -q '^stub-zone:' "$conf" || { echo "lab: $name is not a cache" >&2; return 1; }
+    local faulty=$dir/$name/unbound-$mode.conf
+    # The fault's lines go first in the server: clause; servfail also moves the stub.
+    sed -e "/^server:\$/r /dev/stdin" "$conf" <<<"$fault" >"$faulty"
+    if [[ $mode == servfail ]]; then
+      sed -i "s/^  stub-addr: .*/  stub-addr: $dead/" "$faulty"
+    fi
+    conf=$faulty
+  fi
+  case $name in
+    auth1) launch "$dir" "$name" named -g -c "$conf" ;;
+    *) launch "$dir" "$name" unbound -d -c "$conf" ;;
+  esac
+  read -r pid <"$dir/$name.pid"
+  local deadline=$(($(now_us) + START_DEADLINE_US))
+  until check_once "$name" "$addr" "$port"; do
+    alive "$pid" || fail_start "$dir" "$name" "exited during startup"
+    (($(now_us) < deadline)) || fail_start "$dir" "$name" "did not answer within 10 s"
+    sleep 0.02
+  done
+}
+
 update_lab() {
   need_tools nsupdate
   local dir=$1 name=$2 type=$3 address=$4 ttl=${5:-5}
@@ -400,6 +499,8 @@ main() {
     start) (($# == 2)) || usage; start_lab "$2" ;;
     stop) (($# == 2)) || usage; stop_lab "$2" ;;
     update) (($# == 5 || $# == 6)) || usage; update_lab "${@:2}" ;;
+    pause) (($# == 3)) || usage; pause_server "${@:2}" ;;
+    resume) (($# == 3 || $# == 4)) || usage; resume_server "${@:2}" ;;
     *) usage ;;
   esac
 }

@@ -86,11 +86,23 @@ uint16_t Lab::cache_port() const { return to_port(get("LAB_CACHE_PORT")); }
 
 bool Lab::update(const std::string& name, const std::string& type, const std::string& address,
                  int ttl) {
-  RunResult r =
-      run_script({"update", dir_.string(), name, type, address, std::to_string(ttl)}, dir_);
-  last_error_ = r.code == 0
-                    ? ""
-                    : "lab.sh update exited with " + std::to_string(r.code) + ":\n" + r.out + r.err;
+  return run({"update", dir_.string(), name, type, address, std::to_string(ttl)});
+}
+
+bool Lab::pause(const std::string& server) { return run({"pause", dir_.string(), server}); }
+
+bool Lab::resume(const std::string& server, const std::string& mode) {
+  std::vector<std::string> args = {"resume", dir_.string(), server};
+  if (!mode.empty()) args.push_back(mode);
+  return run(std::move(args));
+}
+
+bool Lab::run(std::vector<std::string> args) {
+  const std::string command = args.front();
+  RunResult r = run_script(std::move(args), dir_);
+  last_error_ = r.code == 0 ? ""
+                            : "lab.sh " + command + " exited with " + std::to_string(r.code) +
+                                  ":\n" + r.out + r.err;
   return r.code == 0;
 }
 

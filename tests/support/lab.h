@@ -40,6 +40,13 @@ class Lab {
               int ttl = 5);
   const std::string& last_error() const { return last_error_; }
 
+  /// Stops one server of the lab (auth1, auth2, fast, slow15, ...): its address and port go
+  /// unanswered until resume(). On failure, last_error() says why.
+  bool pause(const std::string& server);
+  /// Starts a paused server again on the same address and port. A cache can come back with a
+  /// fault: `mode` "refuse" answers REFUSED for the zone, "servfail" SERVFAIL.
+  bool resume(const std::string& server, const std::string& mode = "");
+
   /// The config's "resolvers" section for the lab: the caches as custom resolvers (ids fast,
   /// slow15, slow30, split, servfail, drop, dead; operator "lab"; geo L1..L7), fast as the
   /// bootstrap, the authoritative servers' port, and a 1 s timeout with one try.
@@ -57,6 +64,8 @@ class Lab {
  private:
   Lab(std::filesystem::path dir, std::map<std::string, std::string> env)
       : dir_(std::move(dir)), env_(std::move(env)) {}
+  /// Runs lab.sh with `args` (the command first); sets last_error_.
+  bool run(std::vector<std::string> args);
 
   std::filesystem::path dir_;
   std::map<std::string, std::string> env_;

@@ -260,6 +260,18 @@ TEST(DiffTest, SplitBrainBeginsAndEnds) {
               ::testing::ElementsAre("resolver_recovered:b", "split_brain_ended"));
 }
 
+TEST(DiffTest, AResolverThatStopsAnsweringIsSaidOnceWithItsOutcome) {
+  auto before = state({row("a", Verdict::kMatch, kNew), row("b", Verdict::kMatch, kNew)});
+  auto failing = state({row("a", Verdict::kError), row("b", Verdict::kMatch, kNew)});
+  auto events = diff(&before, failing);
+  EXPECT_THAT(kinds(events), ::testing::ElementsAre("resolver_error:a"));
+  EXPECT_EQ(events[0].detail, "servfail");
+  EXPECT_TRUE(diff(&failing, failing).empty()) << "still failing: nothing new to say";
+  EXPECT_THAT(kinds(diff(&failing, before)), ::testing::ElementsAre("resolver_recovered:a"));
+  EXPECT_THAT(kinds(diff(nullptr, failing)), ::testing::ElementsAre("resolver_error:a"))
+      << "failing from the first check is bad news too";
+}
+
 TEST(DiffTest, GoingStaleIsAnEvent) {
   auto before = state({row("a", Verdict::kMatch, kNew)});
   auto after = state({row("a", Verdict::kStale, kOld)});
