@@ -4,10 +4,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <uv.h>
+#ifndef _WIN32
+#include <sys/socket.h>
+#endif
 
 #include <deque>
 #include <map>
 #include <new>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -45,7 +49,23 @@ struct Socket {
   uv_poll_t poll{};
   Channel* channel = nullptr;
   ares_socket_t fd = ARES_SOCKET_BAD;
+  bool stream = false;     // TCP
+  bool connected = false;  // TCP, seen with a peer at least once
 };
+
+bool is_stream(ares_socket_t fd) {
+  int type = 0;
+  socklen_t length = sizeof type;
+  return getsockopt(fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &length) == 0 &&
+         type == SOCK_STREAM;
+}
+
+/// Whether the TCP socket `fd` got connected (a refused connect leaves it without a peer).
+bool has_peer(ares_socket_t fd) {
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0;
+}
 
 struct Channel {
   EngineCore* engine = nullptr;
@@ -57,6 +77,9 @@ struct Channel {
   bool retired = false;
   std::unique_ptr<Timer> pace_timer;  // armed while the rate limit holds queries back
   std::unordered_map<ares_socket_t, Socket*> sockets;
+  // When the server last closed an established TCP connection: c-ares ends the queries on it
+  // with ARES_ECONNREFUSED, as if nothing listened.
+  std::optional<SteadyTime> tcp_hangup;
 
   Channel(EngineCore* e, ResolverSpec s, SteadyTime now)
       : engine(e),
@@ -186,6 +209,9 @@ void EngineCore::on_sock_state(void* data, ares_socket_t fd, int readable, int w
     if (it == ch->sockets.end()) return;
     Socket* s = it->second;
     ch->sockets.erase(it);
+    // Called before c-ares closes the socket. A reset connection has no peer any more, hence
+    // `connected`, noted while it was up.
+    if (s->stream && (s->connected || has_peer(fd))) ch->tcp_hangup = self->clock.steady_now();
     uv_poll_stop(&s->poll);
     uv_close(reinterpret_cast<uv_handle_t*>(&s->poll),
              [](uv_handle_t* h) { delete static_cast<Socket*>(h->data); });
@@ -202,6 +228,7 @@ void EngineCore::on_sock_state(void* data, ares_socket_t fd, int readable, int w
     }
     s->channel = ch;
     s->fd = fd;
+    s->stream = is_stream(fd);
     s->poll.data = s;
     if (uv_poll_init_socket(self->uv_loop, &s->poll, fd) != 0) {
       // c-ares will time the query out; nothing else we can do from inside its callback.
@@ -213,6 +240,7 @@ void EngineCore::on_sock_state(void* data, ares_socket_t fd, int readable, int w
   } else {
     s = it->second;
   }
+  if (s->stream && !s->connected) s->connected = has_peer(fd);
   int events = (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0);
   uv_poll_start(&s->poll, events, &EngineCore::on_poll);
 }
@@ -220,6 +248,7 @@ void EngineCore::on_sock_state(void* data, ares_socket_t fd, int readable, int w
 void EngineCore::on_poll(uv_poll_t* handle, int status, int events) noexcept {
   auto* s = static_cast<Socket*>(handle->data);
   Channel* ch = s->channel;
+  if (s->stream && !s->connected) s->connected = has_peer(s->fd);
   ares_socket_t read_fd = ARES_SOCKET_BAD;
   ares_socket_t write_fd = ARES_SOCKET_BAD;
   if (status < 0) {
@@ -256,6 +285,8 @@ void EngineCore::on_answer(void* arg, int status, int /*timeouts*/, unsigned cha
     answer.outcome = outcome_for_status(status);
     if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) {
       answer.detail = "cancelled";
+    } else if (status == ARES_ECONNREFUSED && p->channel->tcp_hangup >= p->sent) {
+      answer.detail = "the server closed the TCP connection before answering";
     } else if (status == ARES_ECONNREFUSED) {
       answer.detail = "connection refused (nothing listens there)";
     } else {

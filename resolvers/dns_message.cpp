@@ -242,6 +242,10 @@ Result<Answer> parse_response(std::span<const uint8_t> m, const Question& questi
   Answer answer;
   const uint16_t flags = read16(m, 2);
   if ((flags & 0x8000) == 0) return make_error(ErrorCode::kCorrupt, "QR bit not set");
+  // The engine only sends standard queries: any other opcode answers something else.
+  if (const int opcode = (flags >> 11) & 0xf; opcode != 0) {
+    return make_error(ErrorCode::kCorrupt, fmt::format("opcode {} in the answer", opcode));
+  }
   answer.authoritative = (flags & 0x0400) != 0;
   answer.truncated = (flags & 0x0200) != 0;
   answer.recursion_available = (flags & 0x0080) != 0;

@@ -137,6 +137,8 @@ struct Daemon::Impl {
   std::unique_ptr<Timer> detect_timer;
   std::map<std::string, std::string> public_ips;     // family -> the trusted address
   std::map<std::string, std::string> last_verdicts;  // family -> the last verdict logged
+  /// "ipv4 SOURCE" -> why that source last failed, while it fails: logged when it changes.
+  std::map<std::string, std::string> failing_sources;
 
   Impl(DaemonOptions o, config::Config c, const Clock& clk)
       : options(std::move(o)), cfg(std::move(c)), clock(clk) {}
@@ -349,6 +351,22 @@ struct Daemon::Impl {
   // A failed detection leaves everything as it is: no address is never an address.
   void detected(const ipdetect::Detection& d) {
     const std::string family = ipdetect::to_string(d.family);
+    for (const ipdetect::SourceAnswer& a : d.answers) {
+      if (a.skipped) continue;
+      const std::string key = family + " " + a.source;
+      auto it = failing_sources.find(key);
+      if (a.address) {
+        if (it == failing_sources.end()) continue;
+        spdlog::info("detect {}: source {} answers again", family, a.source);
+        failing_sources.erase(it);
+        continue;
+      }
+      // The reason without the rest it starts, which differs each time.
+      const std::string why = a.error.substr(0, a.error.find(", backing off "));
+      if (it != failing_sources.end() && it->second == why) continue;
+      spdlog::warn("detect {}: source {} failed: {}", family, a.source, a.error);
+      failing_sources[key] = why;
+    }
     if (last_verdicts[family] != d.verdict) {
       // The verdict is logged when it changes, not at every interval.
       spdlog::log(d.address ? spdlog::level::info : spdlog::level::warn, "detect {}", d.verdict);

@@ -1,5 +1,7 @@
 #include "monitor/analyzer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 
@@ -33,6 +35,16 @@ std::string to_string(const AddressSet& addresses) {
     text += a;
   }
   return text;
+}
+
+std::string to_short_string(const AddressSet& addresses, size_t limit) {
+  if (addresses.size() <= limit) return to_string(addresses);
+  std::string text;
+  for (auto it = addresses.begin(); it != addresses.end() && limit > 0; ++it, --limit) {
+    text += *it;
+    text += ',';
+  }
+  return fmt::format("{}... ({} addresses)", text, addresses.size());
 }
 
 const char* to_string(EventKind kind) {
@@ -136,7 +148,7 @@ std::vector<Event> diff(const NameState* before, const NameState& after) {
     auto it = previous.find(r.resolver);
     const bool changed = it == previous.end() || it->second != r.verdict;
     if (!changed) continue;
-    const std::string answer = to_string(r.observation.addresses);
+    const std::string answer = to_short_string(r.observation.addresses);
     if (r.verdict == Verdict::kForeign) {
       events.push_back({EventKind::kResolverForeign, r.resolver, answer});
     } else if (r.verdict == Verdict::kStale && it != previous.end()) {

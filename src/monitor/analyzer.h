@@ -25,6 +25,9 @@ const char* to_string(Verdict verdict);
 using AddressSet = std::set<std::string>;
 /// "192.0.2.1,192.0.2.2", or "-" for the empty set.
 std::string to_string(const AddressSet& addresses);
+/// The first `limit` addresses, then how many there are in all ("192.0.2.1,192.0.2.2,... (4093
+/// addresses)"): what event details and log lines carry, as one answer can hold thousands.
+std::string to_short_string(const AddressSet& addresses, size_t limit = 8);
 
 /// What the name should resolve to now, and what it resolved to before.
 struct Expectation {

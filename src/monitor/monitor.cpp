@@ -122,6 +122,9 @@ struct Monitor::Impl {
     std::unique_ptr<Timer> timer;
     bool sweeping = false;
     bool warned_unknown = false;
+    /// Why each failing resolver failed last ("malformed: record data truncated"): a failure
+    /// is logged when it begins or changes, and its end once, not on every check.
+    std::map<std::string, std::string> failing;
     int checks = 0;
     uint64_t generation = 0;
   };
@@ -156,6 +159,7 @@ struct Monitor::Impl {
   void on_result(const std::string& key, uint64_t generation, SweepResult result);
   void set_expected(const std::string& key, Track& t, const AddressSet& expected, WallTime now);
   void emit(const Track& t, const Event& e);
+  void log_failures(Track& t, const SweepResult& result);
   void save();
   void publish();
 };
@@ -177,6 +181,34 @@ void Monitor::Impl::emit(const Track& t, const Event& e) {
                            {"resolver", e.resolver},
                            {"detail", e.detail}});
   if (recent_events.size() > kRecentEvents) recent_events.pop_front();
+}
+
+void Monitor::Impl::log_failures(Track& t, const SweepResult& result) {
+  const char* qtype = config::to_string(t.cfg.type);
+  auto check = [&](const std::string& resolver, const std::string& endpoint,
+                   const resolvers::Answer& a) {
+    const bool failed = a.outcome != resolvers::Outcome::kNoError &&
+                        a.outcome != resolvers::Outcome::kNoData &&
+                        a.outcome != resolvers::Outcome::kNxDomain;
+    auto it = t.failing.find(resolver);
+    if (!failed) {
+      if (it == t.failing.end()) return;
+      spdlog::info("{} {}: resolver {} ({}) answers again", t.cfg.name, qtype, resolver, endpoint);
+      t.failing.erase(it);
+      return;
+    }
+    std::string why = resolvers::to_string(a.outcome);
+    if (!a.detail.empty()) why += ": " + a.detail;
+    if (it != t.failing.end() && it->second == why) return;
+    spdlog::warn("{} {}: resolver {} ({}) failed: {}", t.cfg.name, qtype, resolver, endpoint, why);
+    t.failing[resolver] = std::move(why);
+  };
+  for (const auto& [resolver, answer] : result.answers) {
+    check(resolver.spec.id, resolver.spec.endpoint(), answer);
+  }
+  if (t.show_authoritative) {
+    for (const auto& a : result.authoritative) check(a.resolver, a.address, a.answer);
+  }
 }
 
 void Monitor::Impl::publish() {
@@ -335,6 +367,7 @@ void Monitor::Impl::on_result(const std::string& key, uint64_t generation, Sweep
       t.warned_unknown = true;
     }
   }
+  log_failures(t, result);
   if (observer != nullptr) observer->cycle_done(result.duration, now);
   if (!t.expectation.known) {
     publish();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 
@@ -117,14 +118,15 @@ HttpProvider::HttpProvider(ProviderContext context, std::optional<std::filesyste
       http_(context.http),
       clock_(context.clock),
       ca_file_(std::move(ca_file)),
+      timeout_(context.http_timeout),
       alive_(std::make_shared<char>(0)) {}
 
 HttpProvider::~HttpProvider() = default;
 
 void HttpProvider::send(net::HttpRequest request, std::function<void(HttpExchange)> then) {
   if (ca_file_) request.ca_file = ca_file_;
-  request.timeout = seconds(20);
-  request.connect_timeout = seconds(10);
+  request.timeout = timeout_;
+  request.connect_timeout = std::min<Duration>(seconds(10), timeout_);
   const WallTime sent = clock_.wall_now();
   std::weak_ptr<char> alive = alive_;
   http_.send(std::move(request), [this, alive, sent, then = std::move(then)](net::HttpResult r) {

@@ -91,6 +91,7 @@ class HttpProvider : public Provider {
 
  private:
   std::optional<std::filesystem::path> ca_file_;
+  Duration timeout_;
   std::shared_ptr<char> alive_;  // callbacks hold weak pointers to it
 };
 

@@ -72,6 +72,8 @@ struct ProviderContext {
   EventLoop& loop;
   net::HttpClient& http;
   const Clock& clock;
+  /// The longest an HTTP provider's request may take, transfer included (tests shorten it).
+  Duration http_timeout = std::chrono::seconds(20);
 };
 
 /// Loop thread only. A provider may keep state between calls (a zone id, a record id) but must

@@ -4,22 +4,15 @@
 // stops the loop and fails the test at a deadline) and checks what a user of the engine would
 // notice: outcome classes, records, transports, the in-flight cap, the rate limit, the
 // observer, resolver removal, and that queries to different resolvers run in parallel.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -27,6 +20,8 @@
 #include "core/observers.h"
 #include "resolvers/dns_engine.h"
 #include "resolvers/dns_types.h"
+#include "support/dns_answers.h"
+#include "support/hostile_dns.h"
 #include "support/lab_fixture.h"
 #include "support/temp_dir.h"
 
@@ -41,10 +36,11 @@ using resolvers::Question;
 using resolvers::ResolverSpec;
 using resolvers::Transport;
 using std::chrono::duration_cast;
-using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
+using testing::CountingObserver;
+using testing::describe;
 
 constexpr char kZone[] = "ddnswatch.test";
 
@@ -52,120 +48,12 @@ std::string fqdn(const std::string& label) { return label + "." + kZone; }
 
 std::string outcome_of(const Answer& a) { return resolvers::to_string(a.outcome); }
 
-// Everything about an answer, for failure messages.
-std::string describe(const Answer& a) {
-  std::string text = outcome_of(a) + " rcode=" + std::to_string(a.rcode) +
-                     " latency=" + std::to_string(a.latency.count()) + "us";
-  if (a.authoritative) text += " aa";
-  if (a.truncated) text += " tc";
-  for (const auto& name : a.cname_chain) text += " cname=" + name;
-  for (const auto& r : a.records) text += " [" + r.value + " ttl " + std::to_string(r.ttl) + "]";
-  if (a.soa) text += " soa=" + a.soa->zone + "/" + std::to_string(a.soa->serial);
-  if (!a.detail.empty()) text += " detail=\"" + a.detail + "\"";
-  return text;
-}
-
 std::vector<std::string> values(const Answer& a) {
   std::vector<std::string> out;
   for (const auto& r : a.records) out.push_back(r.value);
   std::sort(out.begin(), out.end());
   return out;
 }
-
-// Counts the outcomes the engine reports, per resolver.
-class CountingObserver : public DnsQueryObserver {
- public:
-  void dns_query_done(const std::string& resolver, const char* outcome,
-                      microseconds /*latency*/) override {
-    ++counts[resolver][outcome];
-    ++total;
-  }
-  std::map<std::string, std::map<std::string, int>> counts;
-  int total = 0;
-};
-
-// A UDP server on 127.0.0.1 (a port the kernel picks) that answers every query with a broken
-// response: the query's header (id, RD) and question echoed with QR set, then one A record
-// that does not parse. c-ares matches it to the query; the engine must call it malformed.
-class BrokenResponder {
- public:
-  enum class Mode {
-    kTruncatedRecord,  // RDLENGTH 4, but the message ends after 2 bytes of data
-    kShortAddress,     // a complete A record of 3 bytes
-  };
-
-  explicit BrokenResponder(Mode mode) : mode_(mode) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd_ < 0) return;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t length = sizeof addr;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-      return;
-    }
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~BrokenResponder() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) ::close(fd_);
-  }
-  BrokenResponder(const BrokenResponder&) = delete;
-  BrokenResponder& operator=(const BrokenResponder&) = delete;
-
-  bool ok() const { return fd_ >= 0; }
-  uint16_t port() const { return port_; }
-  int answered() const { return answered_; }
-
- private:
-  void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      uint8_t query[1500];
-      sockaddr_in peer{};
-      socklen_t peer_length = sizeof peer;
-      const ssize_t n =
-          ::recvfrom(fd_, query, sizeof query, 0, reinterpret_cast<sockaddr*>(&peer), &peer_length);
-      if (n < 12) continue;
-      const auto size = static_cast<size_t>(n);
-      // The question's end: uncompressed labels, the root, then type and class.
-      size_t at = 12;
-      while (at < size && query[at] != 0) at += query[at] + 1u;
-      at += 5;
-      if (at > size) continue;
-      std::vector<uint8_t> reply(query, query + at);
-      reply[2] = static_cast<uint8_t>(reply[2] | 0x80);   // QR; opcode and RD as asked
-      reply[3] = 0x80;                                    // RA, rcode NOERROR
-      const uint8_t counts[] = {0, 1, 0, 1, 0, 0, 0, 0};  // QD 1, AN 1, NS 0, AR 0
-      std::copy(std::begin(counts), std::end(counts), reply.begin() + 4);
-      const uint8_t record[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 5};  // name, A, IN, TTL 5
-      reply.insert(reply.end(), std::begin(record), std::end(record));
-      if (mode_ == Mode::kTruncatedRecord) {
-        const uint8_t data[] = {0, 4, 192, 0};
-        reply.insert(reply.end(), std::begin(data), std::end(data));
-      } else {
-        const uint8_t data[] = {0, 3, 192, 0, 2};
-        reply.insert(reply.end(), std::begin(data), std::end(data));
-      }
-      ++answered_;  // before the reply: the engine may read it before this thread goes on
-      ::sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&peer), peer_length);
-    }
-  }
-
-  Mode mode_;
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> answered_{0};
-  std::thread thread_;
-};
 
 // One query's end as its callback saw it.
 struct Call {
@@ -267,19 +155,21 @@ class DnsEngineTest : public testing::LabFixture {
   }
 
   // Asks one question and runs the loop until it ended.
-  // Asks a responder that answers every query in the broken way `mode` says.
-  Answer ask_broken(BrokenResponder::Mode mode, int* answered) {
-    BrokenResponder responder(mode);
-    EXPECT_TRUE(responder.ok()) << "cannot bind a UDP socket on 127.0.0.1";
+  // Asks a server that answers every query in the broken way `mode` says.
+  Answer ask_broken(testing::HostileMode mode, int* answered) {
+    testing::HostileDnsOptions options;
+    options.mode = mode;
+    testing::HostileDnsServer server(options);
+    EXPECT_TRUE(server.ok()) << "cannot bind UDP and TCP on 127.0.0.1";
     ResolverSpec spec;
     spec.id = "broken";
-    spec.address = "127.0.0.1";
-    spec.port = responder.port();
+    spec.address = server.address();
+    spec.port = server.port();
     spec.timeout = seconds(2);
     spec.tries = 1;
     add(spec);
     Answer a = ask_one("broken", fqdn("host1"));
-    *answered = responder.answered();
+    *answered = server.udp_queries();
     return a;
   }
 
@@ -382,7 +272,7 @@ TEST_F(DnsEngineTest, NothingListeningIsANetworkErrorAtOnce) {
 
 TEST_F(DnsEngineTest, TruncatedRecordIsMalformed) {
   int answered = 0;
-  const Answer a = ask_broken(BrokenResponder::Mode::kTruncatedRecord, &answered);
+  const Answer a = ask_broken(testing::HostileMode::kCutRecord, &answered);
   EXPECT_GE(answered, 1);
   EXPECT_EQ(outcome_of(a), "malformed") << describe(a);
   EXPECT_FALSE(a.detail.empty()) << describe(a);
@@ -392,7 +282,7 @@ TEST_F(DnsEngineTest, TruncatedRecordIsMalformed) {
 
 TEST_F(DnsEngineTest, AddressOfTheWrongSizeIsMalformed) {
   int answered = 0;
-  const Answer a = ask_broken(BrokenResponder::Mode::kShortAddress, &answered);
+  const Answer a = ask_broken(testing::HostileMode::kShortAddress, &answered);
   EXPECT_GE(answered, 1);
   EXPECT_EQ(outcome_of(a), "malformed") << describe(a);
   EXPECT_FALSE(a.detail.empty()) << describe(a);

@@ -15,6 +15,7 @@
 
 #include "exporters/http_server.h"
 #include "ipdetect/ip_detector.h"
+#include "support/detector_harness.h"
 #include "support/http_get.h"
 #include "support/lab_fixture.h"
 #include "support/loop_runner.h"
@@ -110,40 +111,7 @@ class EchoFakes {
   std::unique_ptr<exporters::HttpServer> server_;
 };
 
-/// A detector on a real loop with the system clock, its HTTP client and DNS engine.
-class Detector {
- public:
-  Detector() {
-    loop_ = std::move(*EventLoop::create());
-    http_ = std::move(*net::HttpClient::create(*loop_));
-    engine_ = std::move(*resolvers::DnsEngine::create(*loop_, clock_));
-    detector_ = std::make_unique<IpDetector>(*loop_, *http_, *engine_, clock_);
-    detector_->set_jitter([] { return 1.0; });  // backoffs of exactly 30s, 1m, ...
-  }
-  ~Detector() {
-    detector_.reset();
-    engine_.reset();
-    http_.reset();
-  }
-  void configure(const config::DetectConfig& c) { detector_->configure(c); }
-
-  /// One detection; fails the test if it does not end within `limit`.
-  Detection run(Family family, milliseconds limit = seconds(15)) {
-    std::optional<Detection> out;
-    detector_->detect(family, [&](Detection d) { out = std::move(d); });
-    EXPECT_TRUE(testing::run_loop_until(
-        *loop_, [&] { return out.has_value(); }, limit))
-        << "no detection within " << limit.count() << " ms";
-    return out.value_or(Detection{});
-  }
-
- private:
-  SystemClock clock_;
-  std::unique_ptr<EventLoop> loop_;
-  std::unique_ptr<net::HttpClient> http_;
-  std::unique_ptr<resolvers::DnsEngine> engine_;
-  std::unique_ptr<IpDetector> detector_;
-};
+using Detector = testing::DetectorHarness;
 
 config::DetectConfig ipv4(std::vector<std::string> sources, int quorum,
                           std::vector<std::string> allow = {"198.51.100.0/24"}) {

@@ -77,4 +77,33 @@ bool Pki::make(const std::string& prefix, const std::string& name) {
                      prefix + "fullchain.pem");
 }
 
+bool Pki::make_bad_servers(const std::string& prefix, const std::string& name) {
+  const std::string p = at(prefix);
+  // `openssl ca` is the command line's only way to a validity period in the past.
+  write(prefix + "expired.cnf",
+        "[ca]\ndefault_ca = ca_section\n[ca_section]\ndatabase = " + p +
+            "index.txt\nnew_certs_dir = " + p + ".\nserial = " + p +
+            "serial\ndefault_md = sha256\npolicy = policy_any\n"
+            "copy_extensions = copy\n[policy_any]\ncommonName = supplied\n");
+  write(prefix + "index.txt", "");
+  write(prefix + "serial", "1000\n");
+  write(prefix + "wrong-host.ext",
+        "basicConstraints=CA:FALSE\nsubjectAltName=DNS:elsewhere.invalid\n"
+        "extendedKeyUsage=serverAuth\n");
+  return openssl({"req", "-new", "-key", p + "server.key", "-subj", "/CN=127.0.0.1", "-addext",
+                  "subjectAltName=IP:127.0.0.1", "-out", p + "expired.csr"}) &&
+         openssl({"ca", "-batch", "-notext", "-config", p + "expired.cnf", "-cert",
+                  p + name + ".pem", "-keyfile", p + name + ".key", "-startdate", "20200101000000Z",
+                  "-enddate", "20200102000000Z", "-in", p + "expired.csr", "-out",
+                  p + "expired.pem"}) &&
+         openssl({"req", "-new", "-key", p + "server.key", "-subj", "/CN=elsewhere.invalid", "-out",
+                  p + "wrong-host.csr"}) &&
+         openssl({"x509", "-req", "-in", p + "wrong-host.csr", "-CA", p + name + ".pem", "-CAkey",
+                  p + name + ".key", "-CAcreateserial", "-days", "2", "-extfile",
+                  p + "wrong-host.ext", "-out", p + "wrong-host.pem"}) &&
+         openssl({"req", "-x509", "-new", "-key", p + "server.key", "-subj", "/CN=127.0.0.1",
+                  "-addext", "subjectAltName=IP:127.0.0.1", "-days", "2", "-out",
+                  p + "self-signed.pem"});
+}
+
 }  // namespace ddnswatch::testing

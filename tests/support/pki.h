@@ -19,6 +19,11 @@ class Pki {
   /// the intermediate that signed it). False on failure; log() says why.
   bool make(const std::string& prefix = "", const std::string& name = "ca");
 
+  /// Server certificates that fail verification, for server.key, after make(prefix, name):
+  /// expired.pem (signed by the CA, valid for one day in 2020), wrong-host.pem (signed by the
+  /// CA, for the DNS name elsewhere.invalid only) and self-signed.pem (for IP 127.0.0.1).
+  bool make_bad_servers(const std::string& prefix = "", const std::string& name = "ca");
+
   /// A P-256 key at `name`.
   bool make_key(const std::string& name);
 

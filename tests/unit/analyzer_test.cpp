@@ -283,6 +283,29 @@ TEST(AddressSetTest, Text) {
   EXPECT_EQ(to_string(AddressSet{"192.0.2.2", "192.0.2.1"}), "192.0.2.1,192.0.2.2");
 }
 
+TEST(AddressSetTest, ShortTextNamesAFewAndCountsTheRest) {
+  EXPECT_EQ(to_short_string(AddressSet{}), "-");
+  EXPECT_EQ(to_short_string(AddressSet{"192.0.2.2", "192.0.2.1"}, 2), "192.0.2.1,192.0.2.2");
+  EXPECT_EQ(to_short_string(AddressSet{"192.0.2.3", "192.0.2.2", "192.0.2.1"}, 2),
+            "192.0.2.1,192.0.2.2,... (3 addresses)");
+}
+
+// A foreign answer of thousands of addresses (a hostile server) makes an event of one line.
+TEST(DiffTest, AHugeForeignAnswerIsShortInTheEvent) {
+  AddressSet huge;
+  for (int i = 0; i < 4000; ++i)
+    huge.insert("198.18." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+  auto before = state({row("a", Verdict::kMatch, kNew)});
+  NameState after = before;
+  after.rows[0].verdict = Verdict::kForeign;
+  after.rows[0].observation.addresses = huge;
+  const auto events = diff(&before, after);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].kind, EventKind::kResolverForeign);
+  EXPECT_LT(events[0].detail.size(), 200u);
+  EXPECT_THAT(events[0].detail, ::testing::HasSubstr("(4000 addresses)"));
+}
+
 }  // namespace
 }  // namespace ddnswatch::monitor
 

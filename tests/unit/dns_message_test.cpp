@@ -948,6 +948,12 @@ TEST(DnsMessageTest, ErrorMessagesSayWhatIsWrong) {
   const Bytes valid = one_address();
   EXPECT_THAT(parse_exact(with_byte(valid, 2, 0), ask("www.example.com")).error().message,
               HasSubstr("QR"));
+  // Opcode STATUS (2) in an answer to a standard query: an answer to something else.
+  EXPECT_THAT(parse_exact(with_byte(valid, 2, static_cast<uint8_t>(valid[2] | 0x10)),
+                          ask("www.example.com"))
+                  .error()
+                  .message,
+              HasSubstr("opcode 2"));
   EXPECT_THAT(parse_exact(valid, ask("mail.example.com")).error().message,
               HasSubstr("another question"));
   const Bytes short_a = DnsBuilder(flags(kNoErrorRcode))
