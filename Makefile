@@ -9,7 +9,7 @@ WERROR       ?= ON
 CMAKE_FLAGS  ?=
 BUILD_WINDOWS ?= build-windows
 
-.PHONY: all deps build run demo bench test test-unit test-asan windows windows-deps test-windows \
+.PHONY: all deps build run demo soak bench test test-unit test-asan windows windows-deps test-windows \
 	clean-windows format format-check tidy clean
 
 all: build
@@ -26,9 +26,15 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/ddnswatch run --config $(CONFIG)
 
-# The monitor against the DNS lab of the tests (BIND and unbound on loopback); Ctrl-C ends it.
+# ddnswatch against the full lab of the tests on loopback (BIND, PowerDNS, six unbound
+# "regions", an IP echo service, Prometheus, Alertmanager, a webhook receiver); Ctrl-C ends it.
 demo: build
 	scripts/demo.sh $(BUILD)/ddnswatch
+
+# The daemon for SOAK_MINUTES (default 10) against the full lab with resolvers going down and
+# up and the address changing every minute; fails if its memory or descriptors grow.
+soak: build
+	scripts/soak.sh $(BUILD)/ddnswatch
 
 # The engine against dnsperf on a local Knot DNS, and the sweep benchmark (bench/README.md).
 bench: deps

@@ -43,7 +43,7 @@ std::string summary(const Notification& n) {
   }
   if (e == "split_brain_ended") return fmt::format("{}: resolvers agree again", subject);
   if (e == "propagation_complete") {
-    return fmt::format("{}: every resolver returns the expected answer", subject);
+    return fmt::format("{}: propagation complete, no resolver gives the old answer", subject);
   }
   if (e == "expected_changed") {
     return fmt::format("{}: the expected answer is now {}", subject, n.detail);

@@ -1,52 +1,48 @@
 #!/usr/bin/env bash
-# A look at the propagation monitor without touching the internet: starts the DNS lab of the
-# tests (BIND plus unbound caches on loopback), probes a name once, then runs the daemon on a
-# config that watches it; /metrics is on 127.0.0.1:9877. In another shell, change the record
-# with the command printed below and watch the caches go stale and match again.
-# Ctrl-C stops the daemon and the lab.
+# ddnswatch end to end without touching the internet: starts the full lab of the tests on
+# loopback (tests/lab/lab.sh start DIR --full) and runs the daemon against it.
+#
+#   - BIND, the RFC 2136 target for home.ddnswatch.test, with a secondary that follows it
+#   - PowerDNS, updated through its HTTP API, for home.ddnswatch-pdns.test
+#   - six unbound caches as resolvers in "regions": fast, lagging 15 s, lagging 30 s,
+#     split-brain (answers a foreign address), SERVFAIL, black hole; and a dead address
+#   - an echo service telling the "public address" three ways (text, JSON, trace), of which
+#     two must agree (quorum)
+#   - Prometheus with dashboards/prometheus/alerts.yml, Alertmanager, a webhook receiver
+#
+# The daemon detects the address, keeps both records at it, watches both names everywhere and
+# sends its events to the receiver and to Alertmanager. Ctrl-C stops everything.
+# DEMO_ALERT_FOR (default 1m) replaces the alert rules' `for:` durations (10m and more as
+# shipped), so that an alert shows within minutes.
 set -euo pipefail
 
-binary=${1:-build/ddnswatch}
-here=$(cd "$(dirname "$0")/.." && pwd)
-dir=$(mktemp -d /tmp/ddnswatch-demo.XXXXXX)
-cleanup() {
-  "$here/tests/lab/lab.sh" stop "$dir" >/dev/null 2>&1 || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+binary=$(realpath "${1:-build/ddnswatch}")
+# shellcheck source=scripts/lab-daemon.sh
+. "$(dirname "$0")/lab-daemon.sh"
 
-"$here/tests/lab/lab.sh" start "$dir" >/dev/null
-# shellcheck disable=SC1091
-. "$dir/lab.env"
+echo "Starting the lab ..."
+start_lab_and_daemon demo "$binary" - --alert-for "${DEMO_ALERT_FOR:-1m}"
 
-cat >"$dir/ddnswatch.json" <<JSON
-{
-  "listen": "127.0.0.1:9877",
-  "state_dir": "$dir/state",
-  "resolvers": {
-    "bootstrap": "fast",
-    "authoritative_port": $LAB_AUTH_PORT,
-    "timeout": "1s",
-    "tries": 1,
-    "custom": [
-      { "id": "fast", "address": "$LAB_FAST:$LAB_CACHE_PORT", "operator": "lab", "geo": "5s-cache" },
-      { "id": "slow15", "address": "$LAB_SLOW15:$LAB_CACHE_PORT", "operator": "lab", "geo": "15s-cache" },
-      { "id": "slow30", "address": "$LAB_SLOW30:$LAB_CACHE_PORT", "operator": "lab", "geo": "30s-cache" },
-      { "id": "split", "address": "$LAB_SPLIT:$LAB_CACHE_PORT", "operator": "lab", "geo": "split-brain" },
-      { "id": "servfail", "address": "$LAB_SERVFAIL:$LAB_CACHE_PORT", "operator": "lab", "geo": "broken" }
-    ],
-    "sets": { "lab": ["fast", "slow15", "slow30", "split", "servfail"] }
-  },
-  "watch": [
-    { "name": "host1.ddnswatch.test", "type": "A", "expect": "authoritative",
-      "resolvers": ["lab", "authoritative"], "interval": "10s", "fast_interval": "2s" }
-  ]
-}
-JSON
+cat <<EOF
 
-"$binary" --config "$dir/ddnswatch.json" probe host1.ddnswatch.test -r lab,authoritative || true
-echo
-echo "Change the record:  $here/tests/lab/lab.sh update $dir host1.ddnswatch.test A 192.0.2.99"
-echo "Watch the metrics:  curl -s 127.0.0.1:9877/metrics | grep dns_answer_state | grep ' 1$'"
-echo
-"$binary" run --config "$dir/ddnswatch.json"
+ddnswatch is running against the lab; its log follows below. Where to look:
+
+  status page      $LAB_DDNSWATCH/          (JSON: $LAB_DDNSWATCH/status)
+  metrics          $LAB_DDNSWATCH/metrics
+  Prometheus       $LAB_PROMETHEUS/alerts   (rules: alerts.yml, every for: ${DEMO_ALERT_FOR:-1m})
+  Alertmanager     $LAB_ALERTMANAGER/
+  webhook log      tail -f $LAB_WEBHOOK_LOG
+  config           $LAB_DDNSWATCH_CONFIG
+  resolvers        dig @$LAB_SLOW30 -p $LAB_CACHE_PORT $LAB_HOME_NAME   (caches: $LAB_FAST .. $LAB_DROP)
+
+The public address is $LAB_INITIAL_IP. Change it (any address in 203.0.113.0/24), then watch
+the records being updated, the caches going stale and matching again at 5, 15 and 30 s,
+the split-brain resolver staying foreign, and the alerts and events arriving:
+
+  $lab ip $dir 203.0.113.20
+
+Take a resolver down and up again:  $lab down $dir slow15 ; $lab up $dir slow15
+Ctrl-C stops ddnswatch and the lab.
+
+EOF
+wait "$daemon"

@@ -95,8 +95,13 @@ NameSummary summarize(const std::vector<Row>& rows, WallTime now) {
   std::set<std::string> current_groups;  // answers other than stale ones
   WallTime latest_expiry = now;
   bool all_match = !rows.empty();
+  bool old_answers = false;  // stale, empty or nxdomain: still waiting for the change
   for (const Row& r : rows) {
     if (r.verdict != Verdict::kMatch) all_match = false;
+    if (r.verdict == Verdict::kStale || r.verdict == Verdict::kEmpty ||
+        r.verdict == Verdict::kNxDomain) {
+      old_answers = true;
+    }
     if (r.verdict == Verdict::kError) continue;
     ++s.answering;
     if (r.verdict == Verdict::kMatch) ++s.matching;
@@ -107,8 +112,9 @@ NameSummary summarize(const std::vector<Row>& rows, WallTime now) {
                                 : to_string(r.observation.addresses);
     groups.insert(key);
     if (r.verdict == Verdict::kStale) {
-      latest_expiry =
-          std::max(latest_expiry, r.observation.at + std::chrono::seconds(r.observation.ttl));
+      const WallTime expiry = r.observation.at + std::chrono::seconds(r.observation.ttl);
+      latest_expiry = std::max(latest_expiry, expiry);
+      s.stale_until = std::max(s.stale_until.value_or(expiry), expiry);
     } else {
       current_groups.insert(key);
     }
@@ -119,6 +125,7 @@ NameSummary summarize(const std::vector<Row>& rows, WallTime now) {
       s.answering == 0 ? 0.0 : static_cast<double>(s.matching) / static_cast<double>(s.answering);
   s.eta = std::chrono::duration_cast<Duration>(latest_expiry - now);
   s.converged = all_match;
+  s.propagated = s.matching > 0 && !old_answers;
   return s;
 }
 
@@ -135,6 +142,7 @@ Duration next_check(const NameSummary& summary, WallTime changed_at, WallTime no
   // does not keep the fast pace.
   if (now - changed_at > kFastWindow) return interval;
   if (summary.eta > Duration::zero() || now < changed_at + interval) return fast_interval;
+  if (summary.stale_until && now < *summary.stale_until + interval) return fast_interval;
   return interval;
 }
 
@@ -167,7 +175,7 @@ std::vector<Event> diff(const NameState* before, const NameState& after) {
   } else if (!after.summary.split_brain && was_split) {
     events.push_back({EventKind::kSplitBrainEnded, "", ""});
   }
-  if (after.summary.converged && after.change_pending) {
+  if (after.summary.propagated && after.change_pending) {
     events.push_back({EventKind::kPropagationComplete, "", ""});
   }
   return events;

@@ -67,8 +67,15 @@ struct NameSummary {
   int answer_groups = 0;  // distinct answers (address sets, NXDOMAIN) among answering resolvers
   bool split_brain = false;
   double propagation_ratio = 0;  // matching / answering resolvers (0 when none answered)
-  Duration eta{0};         // until the last stale answer's TTL runs out (0 when none is stale)
+  Duration eta{0};  // until the last stale answer's TTL runs out (0 when none is stale)
+  /// When the last stale answer's TTL runs out, past or not; unset when none is stale.
+  std::optional<WallTime> stale_until;
   bool converged = false;  // every resolver answered and matched
+  /// No resolver still gives an old answer (stale, or no address while one is expected) and at
+  /// least one matches: the change has reached every resolver it can reach by waiting.
+  /// Resolvers that fail, or answer a foreign address, do not hold it back: their states have
+  /// events and alerts of their own (resolver_foreign, split-brain, the query outcomes).
+  bool propagated = false;
   int matching = 0;
   int answering = 0;
 };
@@ -85,9 +92,10 @@ Duration lag(WallTime changed_at, std::optional<WallTime> first_match, WallTime 
 inline constexpr Duration kFastWindow = std::chrono::hours(1);
 
 /// The delay until the next check of a name: `fast_interval` while it has not converged after
-/// its expected answer changed, as long as stale answers are still due to expire or the
-/// change is less than one `interval` old (and at most kFastWindow after the change);
-/// `interval` otherwise.
+/// its expected answer changed, as long as stale answers are still due to expire (or their
+/// TTL ran out less than one `interval` ago: a cache may serve the old answer with TTL 0 for
+/// a moment, and its flip is then seen at once) or the change is less than one `interval` old
+/// (and at most kFastWindow after the change); `interval` otherwise.
 Duration next_check(const NameSummary& summary, WallTime changed_at, WallTime now,
                     Duration interval, Duration fast_interval);
 
@@ -113,8 +121,8 @@ struct Event {
 struct NameState {
   std::vector<Row> rows;
   NameSummary summary;
-  /// The expected answer changed and not every resolver has matched since: the next full
-  /// match is "propagation complete".
+  /// The expected answer changed and has not propagated since: the next report with
+  /// `summary.propagated` is "propagation complete".
   bool change_pending = false;
 };
 

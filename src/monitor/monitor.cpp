@@ -238,6 +238,7 @@ void Monitor::Impl::publish() {
                           {"propagation_ratio", s.propagation_ratio},
                           {"eta_seconds", std::chrono::duration<double>(s.eta).count()},
                           {"converged", s.converged},
+                          {"propagated", s.propagated},
                           {"change_pending", t.state.change_pending}};
       for (const Row& r : t.state.rows) {
         json row = {{"resolver", r.resolver},

@@ -21,9 +21,11 @@ std::filesystem::path find_program(const std::string& name);
 
 class Lab {
  public:
-  /// Runs `lab.sh start dir` (dir must exist and hold no lab). Returns nullptr if the lab did
-  /// not come up; then `error`, if given, receives the script's stderr. A test must fail then.
-  static std::unique_ptr<Lab> start(const std::filesystem::path& dir, std::string* error = nullptr);
+  /// Runs `lab.sh start dir OPTIONS...` (dir must exist and hold no lab; options such as
+  /// "--full"). Returns nullptr if the lab did not come up; then `error`, if given, receives
+  /// the script's stderr. A test must fail then.
+  static std::unique_ptr<Lab> start(const std::filesystem::path& dir, std::string* error = nullptr,
+                                    const std::vector<std::string>& options = {});
   ~Lab();  // runs `lab.sh stop dir`
   Lab(const Lab&) = delete;
   Lab& operator=(const Lab&) = delete;
@@ -39,6 +41,12 @@ class Lab {
   bool update(const std::string& name, const std::string& type, const std::string& address,
               int ttl = 5);
   const std::string& last_error() const { return last_error_; }
+  /// The public address the full lab's echo service reports from now on (`lab.sh ip`).
+  bool set_ip(const std::string& address);
+  /// Stops one server of the lab (`lab.sh down`), or starts it again and waits until it
+  /// answers (`lab.sh up`).
+  bool down(const std::string& server);
+  bool up(const std::string& server);
 
   /// Stops one server of the lab (auth1, auth2, fast, slow15, ...): its address and port go
   /// unanswered until resume(). On failure, last_error() says why.
@@ -66,6 +74,8 @@ class Lab {
       : dir_(std::move(dir)), env_(std::move(env)) {}
   /// Runs lab.sh with `args` (the command first); sets last_error_.
   bool run(std::vector<std::string> args);
+  /// Runs `lab.sh args[0] dir args[1..]`; sets last_error_.
+  bool command(std::vector<std::string> args);
 
   std::filesystem::path dir_;
   std::map<std::string, std::string> env_;

@@ -128,6 +128,11 @@ TEST(SummarizeTest, StaleCachesAreNotSplitBrain) {
   EXPECT_FALSE(s.converged);
   // b expires at kT0+30 (20 s from now), c at now+15: the later one counts.
   EXPECT_EQ(s.eta, Duration(seconds(20)));
+  EXPECT_EQ(s.stale_until, kT0 + seconds(30));
+  // Once that time has passed, the ETA is 0 but the time stays known.
+  auto later = summarize({row("b", Verdict::kStale, kOld, 30, kT0)}, kT0 + seconds(40));
+  EXPECT_EQ(later.eta, Duration::zero());
+  EXPECT_EQ(later.stale_until, kT0 + seconds(30));
 }
 
 TEST(SummarizeTest, ForeignAnswerIsSplitBrain) {
@@ -207,6 +212,13 @@ TEST(NextCheckTest, Table) {
     const WallTime now = kT0 + c.since_change;
     EXPECT_EQ(next_check(s, kT0, now, interval, fast), c.expected) << c.label;
   }
+  // A stale answer whose TTL ran out a moment ago (a cache answering the old address with
+  // TTL 0): its flip is due now, so the pace stays fast for one more interval.
+  NameSummary expired;
+  expired.stale_until = kT0 + seconds(100);
+  EXPECT_EQ(next_check(expired, kT0, kT0 + seconds(101), interval, fast), fast);
+  EXPECT_EQ(next_check(expired, kT0, kT0 + seconds(131), interval, fast), interval)
+      << "a cache stale for a whole interval past its TTL does not keep the fast pace";
   NameSummary s;
   EXPECT_EQ(next_check(s, kT0, kT0, seconds(5), seconds(10)), seconds(5))
       << "a fast interval longer than the interval is not faster";
@@ -243,6 +255,29 @@ TEST(DiffTest, TransitionsAreEdgeTriggered) {
   auto after = state({row("a", Verdict::kMatch, kNew), row("b", Verdict::kMatch, kNew)}, true);
   EXPECT_THAT(kinds(diff(&before, after)),
               ::testing::ElementsAre("resolver_recovered:a", "propagation_complete"));
+}
+
+// A resolver that answers a foreign address, or fails, never gets the change by waiting: it
+// does not hold back "propagation complete", which then tells that every other resolver has
+// it. An old answer (stale, or no address yet) still does.
+TEST(DiffTest, PropagationCompletesBesideForeignAndFailingResolvers) {
+  auto before = state({row("a", Verdict::kStale, kOld), row("b", Verdict::kMatch, kNew),
+                       row("split", Verdict::kForeign, {"x"}), row("down", Verdict::kError)},
+                      true);
+  EXPECT_FALSE(before.summary.propagated);
+  auto after = state({row("a", Verdict::kMatch, kNew), row("b", Verdict::kMatch, kNew),
+                      row("split", Verdict::kForeign, {"x"}), row("down", Verdict::kError)},
+                     true);
+  EXPECT_TRUE(after.summary.propagated);
+  EXPECT_FALSE(after.summary.converged);
+  EXPECT_NEAR(after.summary.propagation_ratio, 2.0 / 3, 1e-9);
+  EXPECT_THAT(kinds(diff(&before, after)),
+              ::testing::ElementsAre("resolver_recovered:a", "propagation_complete"));
+
+  auto negative = state({row("a", Verdict::kNxDomain), row("b", Verdict::kMatch, kNew)}, true);
+  EXPECT_FALSE(negative.summary.propagated) << "a cached NXDOMAIN is an old answer";
+  auto failing = state({row("a", Verdict::kError), row("b", Verdict::kForeign, {"x"})}, true);
+  EXPECT_FALSE(failing.summary.propagated) << "nobody matches";
 }
 
 TEST(DiffTest, RecoveryWithoutAChangeIsNotPropagation) {

@@ -81,7 +81,8 @@ TEST(NotificationTest, SummariesNameWhatHappened) {
   EXPECT_EQ(summary(n),
             "home.example.com A: resolver google answers the expected 203.0.113.9 again");
   n.event = "propagation_complete";
-  EXPECT_EQ(summary(n), "home.example.com A: every resolver returns the expected answer");
+  EXPECT_EQ(summary(n),
+            "home.example.com A: propagation complete, no resolver gives the old answer");
   EXPECT_EQ(severity("propagation_complete"), "info");
   EXPECT_EQ(severity("split_brain_began"), "warning");
 }
