@@ -3,6 +3,10 @@
 
 BUILD        ?= build
 BUILD_ASAN   ?= build-asan
+BUILD_TSAN   ?= build-tsan
+BUILD_FUZZ   ?= build-fuzz
+# Seconds each fuzz target runs in `make fuzz`.
+FUZZ_TIME    ?= 20
 CONFIG       ?= config/ddnswatch.json
 JOBS         ?= $(shell nproc)
 WERROR       ?= ON
@@ -11,6 +15,8 @@ BUILD_WINDOWS ?= build-windows
 
 .PHONY: all deps build run demo soak bench test test-unit test-asan windows windows-deps test-windows \
 	clean-windows format format-check tidy clean
+.PHONY: all deps build run demo bench test test-unit test-asan test-tsan fuzz windows \
+	windows-deps test-windows clean-windows format format-check tidy clean
 
 all: build
 
@@ -61,6 +67,27 @@ test-asan: deps
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -R '^(DnsEngineTest|ProbeTest|NotifyTest|TlsTest|Rfc2136BindTest|Rfc2136PowerDnsTest|UpdaterE2eTest|UpdaterKillTest|PowerDnsApiTest|CloudflareTest|Dyndns2Test|AlidnsTest|DnspodTest|SystemdNotifyTest|IpDetect[A-Za-z]*Test|DetectCliTest|ResolverFaultTest|ProviderOutageTest|StateFolderFaultTest|([A-Za-z]+/)?Hostile[A-Za-z]*Test)\.' -j $(JOBS)
 
+# The threaded parts built with clang 14 under ThreadSanitizer: the unit tests of the event
+# loop, HTTP client, DNS exchange, notifier, metrics and updater, and the DNS engine, probe,
+# HTTP endpoint (abuse, TLS), notification and daemon tests against real servers (the daemon
+# they start is built with it too). tests/tsan.supp lists what is suppressed and why.
+test-tsan: deps
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(BUILD_TSAN) -G Ninja -DDDNSWATCH_WERROR=ON \
+	  -DDDNSWATCH_TSAN=ON -DDDNSWATCH_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD_TSAN) -j $(JOBS) --target unit_tests integration_tests
+	cd $(BUILD_TSAN) && \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tests/tsan.supp)" \
+	  ctest --output-on-failure -j $(JOBS) \
+	  -R '^(EventLoopTest|HttpClientTest|FakeServerTest|NotificationTest|NotifierTest|MetricsTest|UpdaterTest|DnsEngineTest|ProbeTest|HttpAbuseTest|TlsTest|NotifyTest|DaemonTest)\.'
+
+# Every parser of outside bytes under libFuzzer (tests/fuzz/README.md), with ASan and UBSan,
+# each target for FUZZ_TIME seconds from its seed corpus; fails on the first crash.
+fuzz: deps
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(BUILD_FUZZ) -G Ninja -DDDNSWATCH_WERROR=ON \
+	  -DDDNSWATCH_FUZZ=ON -DDDNSWATCH_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_targets
+	tests/fuzz/run.sh $(BUILD_FUZZ)/tests/fuzz $(FUZZ_TIME)
+
 # Windows (docs/windows.md): ddnswatch.exe cross-built with mingw-w64, every library built from
 # Debian's source packages into $(BUILD_WINDOWS)/deps (cached), tested under Wine.
 windows-deps:
@@ -93,7 +120,7 @@ tidy: build
 	clang-tidy -p $(BUILD) --quiet $(filter %.cpp,$(SOURCES))
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_FUZZ)
 
 # Keeps the dependencies ($(BUILD_WINDOWS)/deps), which take minutes to build.
 clean-windows:

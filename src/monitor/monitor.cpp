@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "monitor/sweep.h"
 
@@ -52,7 +53,12 @@ nlohmann::json saved_json(const AddressSet& current, WallTime changed_at,
           {"history", history_json(history)}};
 }
 
-WallTime from_unix(double seconds) {
+/// A time saved as Unix seconds; nullopt when it is outside half of what WallTime holds
+/// (1824 to 2116): the state file may have been edited by hand, and converting a value out of
+/// range, or adding intervals to one close to it, is undefined.
+std::optional<WallTime> from_unix(double seconds) {
+  constexpr double kLimit = 4.5e9;                                    // seconds
+  if (!(seconds > -kLimit && seconds < kLimit)) return std::nullopt;  // NaN too
   return WallTime(
       std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds)));
 }
@@ -443,13 +449,17 @@ void Monitor::restore(const nlohmann::json& saved) {
     try {
       Restored r;
       r.current = to_set(v.at("expected").get<std::vector<std::string>>());
-      r.changed_at = from_unix(v.at("changed_at").get<double>());
+      auto changed_at = from_unix(v.at("changed_at").get<double>());
       for (const auto& h : v.at("history"))
         r.history.push_back(to_set(h.get<std::vector<std::string>>()));
-      impl_->restored[key] = std::move(r);
+      if (changed_at) {
+        r.changed_at = *changed_at;
+        impl_->restored[key] = std::move(r);
+        continue;
+      }
     } catch (const nlohmann::json::exception&) {
-      spdlog::warn("state: monitor entry {} is not readable; its history starts anew", key);
     }
+    spdlog::warn("state: monitor entry {} is not readable; its history starts anew", key);
   }
 }
 

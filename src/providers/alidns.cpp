@@ -65,6 +65,33 @@ std::string id_text(const json& value) {
   return {};
 }
 
+}  // namespace
+
+std::optional<std::vector<HeldRecord>> alidns_records(const json& body, config::RecordType type,
+                                                      std::string_view rr) {
+  if (!body.is_object()) return std::nullopt;
+  auto domain_records = body.find("DomainRecords");
+  if (domain_records == body.end() || !domain_records->is_object()) return std::nullopt;
+  auto list = domain_records->find("Record");
+  if (list == domain_records->end() || !list->is_array()) return std::nullopt;
+  const std::string type_text = config::to_string(type);
+  std::vector<HeldRecord> held;
+  for (const auto& r : *list) {
+    if (!r.is_object() || string_at(r, "Type") != type_text) continue;
+    if (string_at(r, "Line", kDefaultLine) != kDefaultLine) continue;
+    if (!dns::same_name(string_at(r, "RR"), rr)) continue;
+    HeldRecord h;
+    h.id = id_text(r.value("RecordId", json()));
+    auto value = canonical_addresses({string_at(r, "Value")}, type);
+    if (!value.empty()) h.value = value.front();
+    h.ttl = ttl_at(r, "TTL");
+    if (!h.id.empty()) held.push_back(std::move(h));
+  }
+  return held;
+}
+
+namespace {
+
 class Alidns final : public HttpProvider {
  public:
   Alidns(const config::AlidnsProvider& config, const config::ProviderConfig& common,
@@ -112,25 +139,12 @@ class Alidns final : public HttpProvider {
   };
 
   void on_read(const std::shared_ptr<Run>& run, const json& body) {
-    auto domain_records = body.find("DomainRecords");
-    if (domain_records == body.end() || !domain_records->is_object() ||
-        !domain_records->contains("Record") || !(*domain_records)["Record"].is_array()) {
+    auto held = alidns_records(body, run->desired.type, run->rr);
+    if (!held) {
       return run->done(make_reconciliation(
           Outcome::kFailed, "reading the records: the answer has no DomainRecords.Record list"));
     }
-    std::vector<HeldRecord> held;
-    for (const auto& r : (*domain_records)["Record"]) {
-      if (!r.is_object() || string_at(r, "Type") != run->type) continue;
-      if (string_at(r, "Line", kDefaultLine) != kDefaultLine) continue;
-      if (!dns::same_name(string_at(r, "RR"), run->rr)) continue;
-      HeldRecord h;
-      h.id = id_text(r.value("RecordId", json()));
-      auto value = canonical_addresses({string_at(r, "Value")}, run->desired.type);
-      if (!value.empty()) h.value = value.front();
-      if (r.contains("TTL") && r["TTL"].is_number_unsigned()) h.ttl = r["TTL"].get<uint32_t>();
-      if (!h.id.empty()) held.push_back(std::move(h));
-    }
-    run->plan = plan_record_set(held, run->wanted, run->desired.ttl, kAlidnsDefaultTtl);
+    run->plan = plan_record_set(*held, run->wanted, run->desired.ttl, kAlidnsDefaultTtl);
     if (run->plan.changes.empty()) {
       return run->done(plan_unchanged(run->desired, run->plan));
     }

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +18,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "providers/provider.h"
+#include "providers/record_set.h"
 
 namespace ddnswatch::providers {
 
@@ -31,6 +34,12 @@ std::string alibaba_canonical_query(RpcParameters parameters);
 /// base64(HMAC-SHA1(secret + "&", METHOD + "&%2F&" + percent_encode(canonical query))).
 std::string alibaba_rpc_signature(std::string_view method, const RpcParameters& parameters,
                                   std::string_view access_key_secret);
+
+/// The records of `rr` (the name relative to the zone, "@" for the apex) and `type` on the
+/// default line in a DescribeSubDomainRecords answer, in the order listed; records without an
+/// id are left out. nullopt when the answer has no DomainRecords.Record list.
+std::optional<std::vector<HeldRecord>> alidns_records(const nlohmann::json& body,
+                                                      config::RecordType type, std::string_view rr);
 
 Result<std::unique_ptr<Provider>> make_alidns_provider(const config::AlidnsProvider& config,
                                                        const config::ProviderConfig& common,

@@ -246,7 +246,7 @@ class Cloudflare final : public HttpProvider {
     const std::string type = config::to_string(job->desired.type);
     send(request("GET", fmt::format("{}?type={}&name={}&per_page={}", records_url(), type,
                                     percent_encode(job->desired.name), kPerPage)),
-         [this, job, type](const HttpExchange& x) {
+         [this, job](const HttpExchange& x) {
            if (x.answer.transferred() && x.answer.status == 404) {
              // The zone was deleted, or deleted and added again under a new id.
              zone_id_.clear();
@@ -267,24 +267,11 @@ class Cloudflare final : public HttpProvider {
                                                 "at most {} addresses per name",
                                                 record_text(job->desired), kPerPage, kPerPage)));
            }
-           std::vector<CloudflareRecord> held;
+           // Filtered again: a name or type the query did not ask for is never touched.
+           std::vector<CloudflareRecord> held =
+               cloudflare_records(e.result, job->desired.type, job->desired.name);
            std::vector<std::string> contents;
-           for (const auto& r : e.result) {
-             // Filtered again here: a name or type the query did not ask for is never touched.
-             if (!r.is_object() || string_at(r, "type") != type ||
-                 !dns::same_name(string_at(r, "name"), job->desired.name) ||
-                 string_at(r, "id").empty()) {
-               continue;
-             }
-             CloudflareRecord record;
-             record.id = string_at(r, "id");
-             auto canonical = canonical_addresses({string_at(r, "content")}, job->desired.type);
-             if (!canonical.empty()) record.content = canonical.front();
-             record.ttl = integer_at(r, "ttl").value_or(1);
-             record.proxied = true_at(r, "proxied");
-             contents.push_back(record.content);
-             held.push_back(std::move(record));
-           }
+           for (const auto& r : held) contents.push_back(r.content);
            job->before = canonical_addresses(contents, job->desired.type);
            job->changes = plan_cloudflare_changes(held, job->wanted, job->desired.ttl);
            job->proxied = std::any_of(held.begin(), held.end(),
@@ -360,6 +347,27 @@ class Cloudflare final : public HttpProvider {
 };
 
 }  // namespace
+
+std::vector<CloudflareRecord> cloudflare_records(const json& result, config::RecordType type,
+                                                 std::string_view name) {
+  std::vector<CloudflareRecord> held;
+  if (!result.is_array()) return held;
+  const std::string type_text = config::to_string(type);
+  for (const auto& r : result) {
+    if (!r.is_object() || string_at(r, "type") != type_text ||
+        !dns::same_name(string_at(r, "name"), name) || string_at(r, "id").empty()) {
+      continue;
+    }
+    CloudflareRecord record;
+    record.id = string_at(r, "id");
+    auto canonical = canonical_addresses({string_at(r, "content")}, type);
+    if (!canonical.empty()) record.content = canonical.front();
+    record.ttl = integer_at(r, "ttl").value_or(1);
+    record.proxied = true_at(r, "proxied");
+    held.push_back(std::move(record));
+  }
+  return held;
+}
 
 std::vector<CloudflareChange> plan_cloudflare_changes(const std::vector<CloudflareRecord>& held,
                                                       const std::vector<std::string>& wanted,

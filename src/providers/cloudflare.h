@@ -12,8 +12,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -34,6 +36,12 @@ struct CloudflareRecord {
   int64_t ttl = 1;      // 1: automatic
   bool proxied = false;
 };
+
+/// The records of `name` (lower case) and `type` in the `result` of a list answer, in the
+/// order listed. Entries of another name or type, or without an id, are left out (they are
+/// never touched); anything but an array lists nothing.
+std::vector<CloudflareRecord> cloudflare_records(const nlohmann::json& result,
+                                                 config::RecordType type, std::string_view name);
 
 /// One write request.
 struct CloudflareChange {

@@ -94,10 +94,37 @@ std::optional<ApiError> api_error(const json& response) {
   auto error = response.find("Error");
   if (error == response.end() || !error->is_object()) return std::nullopt;
   ApiError e;
-  e.code = error->value("Code", "");
-  e.message = error->value("Message", "");
+  // string_at, not value(): a member of another type must not throw in a callback.
+  e.code = string_at(*error, "Code");
+  e.message = string_at(*error, "Message");
   return e;
 }
+
+}  // namespace
+
+std::vector<HeldRecord> dnspod_records(const json& response, config::RecordType type,
+                                       std::string_view sub_domain) {
+  std::vector<HeldRecord> held;
+  if (!response.is_object()) return held;
+  const std::string type_text = config::to_string(type);
+  const std::string sub(sub_domain);
+  for (const auto& r : array_at(response, "RecordList")) {
+    if (!r.is_object() || string_at(r, "Type") != type_text) continue;
+    if (string_at(r, "Line", kDefaultLine) != kDefaultLine) continue;
+    if (!dns::same_name(string_at(r, "Name", sub), sub_domain)) continue;
+    auto id = r.find("RecordId");
+    if (id == r.end() || !id->is_number_unsigned()) continue;
+    HeldRecord h;
+    h.id = std::to_string(id->get<uint64_t>());
+    auto value = canonical_addresses({string_at(r, "Value")}, type);
+    if (!value.empty()) h.value = value.front();
+    h.ttl = ttl_at(r, "TTL");
+    held.push_back(std::move(h));
+  }
+  return held;
+}
+
+namespace {
 
 class Dnspod final : public HttpProvider {
  public:
@@ -145,21 +172,9 @@ class Dnspod final : public HttpProvider {
   };
 
   void on_read(const std::shared_ptr<Run>& run, const json& response) {
-    std::vector<HeldRecord> held;
     // No record of the name and type comes back as the error ResourceNotFound.NoDataOfRecord,
     // handled by call(); an answer without a list means the same.
-    for (const auto& r : array_at(response, "RecordList")) {
-      if (!r.is_object() || string_at(r, "Type") != run->type) continue;
-      if (string_at(r, "Line", kDefaultLine) != kDefaultLine) continue;
-      if (!dns::same_name(string_at(r, "Name", run->sub_domain), run->sub_domain)) continue;
-      if (!r.contains("RecordId") || !r["RecordId"].is_number_unsigned()) continue;
-      HeldRecord h;
-      h.id = std::to_string(r["RecordId"].get<uint64_t>());
-      auto value = canonical_addresses({string_at(r, "Value")}, run->desired.type);
-      if (!value.empty()) h.value = value.front();
-      if (r.contains("TTL") && r["TTL"].is_number_unsigned()) h.ttl = r["TTL"].get<uint32_t>();
-      held.push_back(std::move(h));
-    }
+    std::vector<HeldRecord> held = dnspod_records(response, run->desired.type, run->sub_domain);
     run->plan = plan_record_set(held, run->wanted, run->desired.ttl, kDnspodDefaultTtl);
     if (run->plan.changes.empty()) {
       return run->done(plan_unchanged(run->desired, run->plan));

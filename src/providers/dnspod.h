@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "providers/provider.h"
+#include "providers/record_set.h"
 
 namespace ddnswatch::providers {
 
@@ -42,6 +44,12 @@ struct Tc3Signature {
 /// the signed ones, names and values in lower case and trimmed, sorted by name; the key is
 /// derived as HMAC("TC3" + key, DATE) → service → "tc3_request".
 Tc3Signature tc3_sign(const Tc3Request& request);
+
+/// The records of `sub_domain` (the name relative to the zone, "@" for the apex) and `type` on
+/// the default line in a DescribeRecordList answer's Response, in the order listed; records
+/// without a numeric RecordId are left out. No RecordList lists nothing.
+std::vector<HeldRecord> dnspod_records(const nlohmann::json& response, config::RecordType type,
+                                       std::string_view sub_domain);
 
 Result<std::unique_ptr<Provider>> make_dnspod_provider(const config::DnspodProvider& config,
                                                        const config::ProviderConfig& common,

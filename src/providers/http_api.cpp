@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 
 namespace ddnswatch::providers {
 
@@ -52,6 +53,14 @@ std::optional<int64_t> integer_at(const nlohmann::json& object, const char* key)
 bool true_at(const nlohmann::json& object, const char* key) {
   auto it = object.find(key);
   return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::optional<uint32_t> ttl_at(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number_unsigned()) return std::nullopt;
+  const auto value = it->get<uint64_t>();
+  if (value > std::numeric_limits<uint32_t>::max()) return std::nullopt;
+  return static_cast<uint32_t>(value);
 }
 
 const nlohmann::json& array_at(const nlohmann::json& object, const char* key) {

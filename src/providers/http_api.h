@@ -41,6 +41,8 @@ std::string string_at(const nlohmann::json& object, const char* key,
                       const std::string& fallback = "");
 std::optional<int64_t> integer_at(const nlohmann::json& object, const char* key);
 bool true_at(const nlohmann::json& object, const char* key);
+/// A TTL: a non-negative integer that fits 32 bits (a larger one is not cut down to another).
+std::optional<uint32_t> ttl_at(const nlohmann::json& object, const char* key);
 /// The member if it is an array, else an empty array.
 const nlohmann::json& array_at(const nlohmann::json& object, const char* key);
 

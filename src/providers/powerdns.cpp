@@ -21,6 +21,37 @@ std::string api_error(const net::HttpResult& answer) {
   return {};
 }
 
+}  // namespace
+
+std::optional<PowerdnsRrset> powerdns_rrset(const json& zone, config::RecordType type,
+                                            std::string_view owner) {
+  if (!zone.is_object()) return std::nullopt;
+  auto rrsets = zone.find("rrsets");
+  if (rrsets == zone.end() || !rrsets->is_array()) return std::nullopt;
+  const std::string type_text = config::to_string(type);
+  PowerdnsRrset out;
+  for (const auto& rrset : *rrsets) {
+    if (!rrset.is_object() || string_at(rrset, "type") != type_text) continue;
+    if (!dns::same_name(string_at(rrset, "name"), owner)) continue;
+    if (auto ttl = ttl_at(rrset, "ttl")) out.current.ttl = ttl;
+    std::vector<std::string> contents;
+    for (const auto& record : array_at(rrset, "records")) {
+      if (!record.is_object()) continue;
+      auto content = record.find("content");
+      if (content == record.end() || !content->is_string()) continue;
+      if (true_at(record, "disabled")) {
+        out.disabled = true;
+        continue;
+      }
+      contents.push_back(content->get<std::string>());
+    }
+    out.current.addresses = canonical_addresses(contents, type);
+  }
+  return out;
+}
+
+namespace {
+
 class PowerDns final : public HttpProvider {
  public:
   PowerDns(const config::PowerdnsProvider& config, const config::ProviderConfig& common,
@@ -63,33 +94,16 @@ class PowerDns final : public HttpProvider {
     if (!x.answer.ok()) {
       return done(http_failure(x.answer, "reading the zone", api_error(x.answer), now));
     }
+    const std::string owner = desired.name + ".";
     auto zone = json_body(x.answer);
-    if (!zone || !zone->is_object() || !zone->contains("rrsets") || !(*zone)["rrsets"].is_array()) {
+    auto rrset = zone ? powerdns_rrset(*zone, desired.type, owner) : std::nullopt;
+    if (!rrset) {
       return done(make_reconciliation(
           Outcome::kFailed,
           "reading the zone: the answer is not a PowerDNS zone (" + describe_body(x.answer) + ")"));
     }
-    RrsetState current;
-    bool disabled = false;
-    const std::string owner = desired.name + ".";
-    for (const auto& rrset : (*zone)["rrsets"]) {
-      if (!rrset.is_object() || string_at(rrset, "type") != type) continue;
-      if (!dns::same_name(string_at(rrset, "name"), owner)) continue;
-      if (rrset.contains("ttl") && rrset["ttl"].is_number_unsigned()) {
-        current.ttl = rrset["ttl"].get<uint32_t>();
-      }
-      std::vector<std::string> contents;
-      for (const auto& record : array_at(rrset, "records")) {
-        if (!record.is_object() || !record.contains("content") || !record["content"].is_string())
-          continue;
-        if (true_at(record, "disabled")) {
-          disabled = true;
-          continue;
-        }
-        contents.push_back(record["content"].get<std::string>());
-      }
-      current.addresses = canonical_addresses(contents, desired.type);
-    }
+    const RrsetState& current = rrset->current;
+    const bool disabled = rrset->disabled;
     UpdatePlan plan = plan_update(current, wanted, desired.ttl);
     if (!plan.write && !disabled) {
       return done(make_reconciliation(Outcome::kUnchanged, unchanged_message(desired, current),

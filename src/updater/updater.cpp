@@ -52,13 +52,22 @@ std::string fingerprint(const config::RecordConfig& r) {
 int64_t to_ms(WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
-WallTime from_ms(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 
 json time_json(const std::optional<WallTime>& t) { return t ? json(to_ms(*t)) : json(nullptr); }
+/// A time saved by time_json(); nullopt when there is none, or it is outside half of what
+/// WallTime holds (1824 to 2116): a state file edited by hand must not overflow the clock,
+/// here or when intervals are added to the time later.
 std::optional<WallTime> time_from(const json& j, const char* key) {
-  if (!j.contains(key) || !j[key].is_number_integer()) return std::nullopt;
-  return from_ms(j[key].get<int64_t>());
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  using std::chrono::milliseconds;
+  constexpr int64_t kMax =
+      std::chrono::duration_cast<milliseconds>(WallTime::duration::max()).count() / 2;
+  const int64_t ms = it->get<int64_t>();
+  if (ms < -kMax || ms > kMax) return std::nullopt;
+  return WallTime(milliseconds(ms));
 }
+
 json utc_json(const std::optional<WallTime>& t) { return t ? json(format_utc(*t)) : json(nullptr); }
 
 std::optional<Addresses> addresses_from(const json& j, const char* key) {
@@ -93,17 +102,21 @@ json to_json(const std::string& fp, const std::optional<Addresses>& desired,
 
 Saved saved_from(const json& j) {
   Saved s;
-  s.fingerprint = j.value("fingerprint", "");
+  // Members of another type count as absent: the file may have been edited by hand.
+  if (j.contains("fingerprint") && j["fingerprint"].is_string()) s.fingerprint = j["fingerprint"];
   s.desired = addresses_from(j, "desired");
   s.status.held = addresses_from(j, "held");
   s.status.last_attempt = time_from(j, "last_attempt");
   s.status.last_success = time_from(j, "last_success");
   s.status.last_write = time_from(j, "last_write");
-  s.status.failures =
-      j.contains("failures") && j["failures"].is_number_integer() ? j["failures"].get<int>() : 0;
+  // Bounded, so that counting one more failure cannot overflow; the backoff is the same.
+  if (j.contains("failures") && j["failures"].is_number_integer()) {
+    s.status.failures =
+        static_cast<int>(std::clamp<int64_t>(j["failures"].get<int64_t>(), 0, 1000));
+  }
   s.status.not_before = time_from(j, "not_before");
   if (j.contains("latched") && j["latched"].is_string()) s.status.latched = j["latched"];
-  s.status.proxied = j.value("proxied", false);
+  s.status.proxied = j.contains("proxied") && j["proxied"].is_boolean() && j["proxied"].get<bool>();
   return s;
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,29 @@ TEST(AlidnsSignatureTest, EncodesAsRfc3986WithUpperCaseHex) {
   // Expected value computed with Python's hmac, hashlib, base64 and urllib.parse.quote.
   EXPECT_EQ(alibaba_rpc_signature("GET", {{"Value", "2001:db8::1"}, {"RR", "@"}}, "k"),
             "hC5PuyL8JYUXtCAQQKyNA93j8EY=");
+}
+
+TEST(AlidnsRecordsTest, ReadsTheDefaultLineOfTheName) {
+  const auto body = nlohmann::json::parse(R"({"RequestId": "1", "DomainRecords": {"Record": [
+    {"RecordId": "11", "RR": "home", "Type": "A", "Value": "192.0.2.1", "Line": "default",
+     "TTL": 600},
+    {"RecordId": 12, "RR": "home", "Type": "A", "Value": "192.0.2.2", "TTL": 4294967896},
+    {"RecordId": "13", "RR": "home", "Type": "A", "Value": "192.0.2.3", "Line": "telecom"},
+    {"RecordId": "14", "RR": "www", "Type": "A", "Value": "192.0.2.4"},
+    {"RR": "home", "Type": "A", "Value": "192.0.2.5"}
+  ]}})");
+  const auto held = alidns_records(body, config::RecordType::kA, "home");
+  ASSERT_TRUE(held.has_value());
+  ASSERT_EQ(held->size(), 2u);
+  EXPECT_EQ((*held)[0].id, "11");
+  EXPECT_EQ((*held)[0].ttl, std::optional<uint32_t>(600));
+  EXPECT_EQ((*held)[1].id, "12");
+  EXPECT_EQ((*held)[1].value, "192.0.2.2");
+  // A TTL beyond 32 bits is not one: it is not cut down to 600.
+  EXPECT_EQ((*held)[1].ttl, std::nullopt);
+  EXPECT_FALSE(alidns_records(nlohmann::json::parse(R"({"Code": "Throttling"})"),
+                              config::RecordType::kA, "home")
+                   .has_value());
 }
 
 }  // namespace

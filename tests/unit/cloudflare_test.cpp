@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -128,6 +129,33 @@ TEST(CloudflarePlanTest, WritesOnlyTheDifference) {
                                   << describe(changes) << "wanted:\n"
                                   << describe(c.changes);
   }
+}
+
+TEST(CloudflareRecordsTest, ReadsOnlyTheRecordsOfTheNameAndType) {
+  // The list answer's result as Cloudflare sends it; a filter the server ignored, an entry
+  // without an id or with a TTL of the wrong type must not become a record we touch.
+  const auto result = nlohmann::json::parse(R"([
+    {"id": "a", "name": "Home.Example.com", "type": "A", "content": "192.0.2.1", "ttl": 120},
+    {"id": "b", "name": "home.example.com", "type": "A", "content": "not an address",
+     "proxied": true, "ttl": "300"},
+    {"id": "c", "name": "home.example.com", "type": "AAAA", "content": "2001:db8::1"},
+    {"id": "d", "name": "other.example.com", "type": "A", "content": "192.0.2.4"},
+    {"name": "home.example.com", "type": "A", "content": "192.0.2.5"},
+    "garbage"
+  ])");
+  const auto held = cloudflare_records(result, config::RecordType::kA, "home.example.com");
+  ASSERT_EQ(held.size(), 2u);
+  EXPECT_EQ(held[0].id, "a");
+  EXPECT_EQ(held[0].content, "192.0.2.1");
+  EXPECT_EQ(held[0].ttl, 120);
+  EXPECT_FALSE(held[0].proxied);
+  EXPECT_EQ(held[1].id, "b");
+  EXPECT_EQ(held[1].content, "");
+  EXPECT_EQ(held[1].ttl, 1);
+  EXPECT_TRUE(held[1].proxied);
+  EXPECT_TRUE(
+      cloudflare_records(nlohmann::json::object(), config::RecordType::kA, "home.example.com")
+          .empty());
 }
 
 }  // namespace

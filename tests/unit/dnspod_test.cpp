@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace ddnswatch::providers {
@@ -53,6 +54,22 @@ TEST(DnspodSignatureTest, SignsTheActionAndTheHostWithItsPortInUtcDate) {
             "TC3-HMAC-SHA256 Credential=AKIDEXAMPLEdnspod/2023-11-14/dnspod/tc3_request, "
             "SignedHeaders=content-type;host;x-tc-action, "
             "Signature=409cfb779d303e4c9c3a03b1a7a8e87ab65847f03265cda120ebb7df6489c254");
+}
+
+TEST(DnspodRecordsTest, ReadsTheDefaultLineOfTheName) {
+  const auto response = nlohmann::json::parse(R"({"RequestId": "1", "RecordList": [
+    {"RecordId": 11, "Name": "home", "Type": "AAAA", "Value": "2001:DB8:0::1",
+     "Line": "默认", "TTL": 600},
+    {"RecordId": "12", "Name": "home", "Type": "AAAA", "Value": "2001:db8::2", "Line": "默认"},
+    {"RecordId": 13, "Name": "home", "Type": "AAAA", "Value": "2001:db8::3", "Line": "电信"},
+    {"RecordId": 14, "Name": "home", "Type": "A", "Value": "192.0.2.4", "Line": "默认"}
+  ]})");
+  const auto held = dnspod_records(response, config::RecordType::kAAAA, "home");
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].id, "11");
+  EXPECT_EQ(held[0].value, "2001:db8::1");
+  EXPECT_EQ(held[0].ttl, std::optional<uint32_t>(600));
+  EXPECT_TRUE(dnspod_records(nlohmann::json::object(), config::RecordType::kA, "home").empty());
 }
 
 }  // namespace

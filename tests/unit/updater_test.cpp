@@ -181,6 +181,24 @@ TEST_F(UpdaterTest, APendingUpdateSurvivesARestartAndTheStateHoldsNoSecret) {
   EXPECT_EQ(shared_->asked[0].addresses, Addresses{"198.51.100.9"});
 }
 
+TEST_F(UpdaterTest, AStateFileEditedByHandDoesNotStopTheUpdates) {
+  // Members of another type, or times and counts out of any range, count as absent: the
+  // daemon starts and keeps the record up to date (they used to throw out of restore(), or
+  // overflow the clock).
+  const json saved = json::parse(R"({"records": {"home.example.com/A": {
+      "fingerprint": 5, "desired": "198.51.100.1", "held": [1],
+      "last_attempt": 9223372036854775807, "last_success": -9223372036854775807,
+      "not_before": 9223372036854775807, "failures": 9223372036854775807, "latched": 3,
+      "proxied": "yes"}}})");
+  auto u = make();
+  EXPECT_NO_THROW(u->restore(saved));
+  u->configure(one_record());
+  u->set_address(config::RecordType::kA, "198.51.100.7");
+  ASSERT_TRUE(run_until([&] { return !held_.empty(); }));
+  ASSERT_EQ(shared_->asked.size(), 1u);
+  EXPECT_EQ(shared_->asked[0].addresses, Addresses{"198.51.100.7"});
+}
+
 TEST_F(UpdaterTest, ARefusalIsRetriedWhenTheOperatorAsks) {
   providers::Reconciliation refused;
   refused.outcome = Outcome::kRejected;
