@@ -43,9 +43,12 @@ soak: build
 	scripts/soak.sh $(BUILD)/ddnswatch
 
 # The engine against dnsperf on a local Knot DNS, and the sweep benchmark (bench/README.md).
+# The performance table (bench/README.md): the engine against dnsperf and blackbox_exporter on
+# a local Knot DNS, sweeps (one behind a 50 ms round trip), and the daemon's /metrics scrape,
+# memory and start-up time.
 bench: deps
 	cmake -S . -B $(BUILD)-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DDDNSWATCH_BUILD_TESTS=OFF
-	cmake --build $(BUILD)-release -j $(JOBS) --target engine_bench
+	cmake --build $(BUILD)-release -j $(JOBS) --target engine_bench delay_proxy startup_bench ddnswatch
 	bench/run.sh $(BUILD)-release/bench/engine_bench
 
 # Every test: unit tests and integration tests with the real daemon and real servers.

@@ -4,7 +4,7 @@
 //
 //   engine_bench qps --server ADDR:PORT --names FILE [--seconds N] [--in-flight N]
 //   engine_bench sweep --servers ADDR:PORT,... --names FILE [--count N | --pairs N]
-//                      [--in-flight N]
+//                      [--in-flight N] [--rate-limit N]
 //   engine_bench cares-qps ...   (as qps, a bare c-ares loop without the engine: the floor)
 #include <ares.h>
 #include <arpa/inet.h>
@@ -51,7 +51,7 @@ constexpr const char* kUsage =
     "      queries the names (A) through one resolver for N seconds (default 10), keeping\n"
     "      --in-flight queries outstanding (default 100; also the resolver's cap)\n"
     "  engine_bench sweep --servers ADDR:PORT,... --names FILE [--count N | --pairs N]\n"
-    "                     [--in-flight N]\n"
+    "                     [--in-flight N] [--rate-limit N]\n"
     "      one sweep: the first N names (default 1000) x every server, each server its own\n"
     "      resolver (channel), all queued at once as the monitor does; --pairs N asks\n"
     "      N (name, resolver) pairs in all (N / servers names); --in-flight is the cap per\n"
@@ -223,7 +223,8 @@ struct Bench {
   Bench(const Bench&) = delete;
   Bench& operator=(const Bench&) = delete;
 
-  void add(const std::string& id, const Endpoint& server, int max_in_flight) {
+  void add(const std::string& id, const Endpoint& server, int max_in_flight,
+           double rate_limit = 0) {
     ResolverSpec spec;
     spec.id = id;
     spec.address = server.address;
@@ -233,6 +234,7 @@ struct Bench {
     spec.timeout = std::chrono::seconds(1);
     spec.tries = 1;
     spec.max_in_flight = max_in_flight;
+    spec.rate_limit = rate_limit;
     if (auto ok = engine->add_resolver(spec); !ok) die(ok.error().message);
   }
 };
@@ -245,6 +247,7 @@ struct Args {
   std::optional<long> in_flight;
   long count = 1000;
   std::optional<long> pairs;
+  long rate_limit = 0;
   bool help = false;
 };
 
@@ -278,6 +281,8 @@ Args parse_args(int argc, char** argv) {
       args.count = parse_number(flag, value, 1, 100000000);
     } else if (flag == "--pairs") {
       args.pairs = parse_number(flag, value, 1, 100000000);
+    } else if (flag == "--rate-limit") {
+      args.rate_limit = parse_number(flag, value, 0, 100000000);
     } else {
       die(fmt::format("unknown option {}\n{}", flag, kUsage));
     }
@@ -373,7 +378,7 @@ int run_sweep(const Args& args) {
   std::vector<std::string> ids;
   for (size_t i = 0; i < servers.size(); ++i) {
     ids.push_back(fmt::format("r{}", i));
-    bench.add(ids.back(), servers[i], in_flight);
+    bench.add(ids.back(), servers[i], in_flight, static_cast<double>(args.rate_limit));
   }
 
   const size_t pairs = count * servers.size();
@@ -413,6 +418,9 @@ int run_sweep(const Args& args) {
       "sweep %zu names x %zu resolvers: %.3f s, %zu answers, %zu timeouts, %.0f queries/s\n", count,
       servers.size(), elapsed, tally.answered(), tally.count(Outcome::kTimeout),
       elapsed > 0 ? static_cast<double>(pairs) / elapsed : 0.0);
+  std::printf(
+      "sweep limits per resolver: %d in flight, %s\n", in_flight,
+      args.rate_limit > 0 ? fmt::format("{} queries/s", args.rate_limit).c_str() : "no rate limit");
   std::printf("sweep outcomes: %s%s\n", tally.outcomes().c_str(),
               remaining != 0 ? fmt::format(", unfinished {}", remaining).c_str() : "");
   std::printf("sweep peak RSS: %.1f MB (%.1f MB before the engine)\n", peak_rss_mb(), rss_before);

@@ -51,7 +51,28 @@ class Series {
   /// Removes every series for which `keep` is false.
   template <typename Keep>
   void retain(Keep keep) {
-    for (auto it = children_.begin(); it != children_.end();) {
+    retain_from(
+        children_.begin(), [](const Labels&) { return true; }, keep);
+  }
+
+  /// As retain, among the series whose labels begin with `prefix` (in the order of the label
+  /// names) only. Those are next to each other in the map, so the others are not visited: a
+  /// name's check costs its own series, not every name's.
+  template <typename Keep>
+  void retain_prefixed(const Labels& prefix, Keep keep) {
+    retain_from(
+        children_.lower_bound(prefix),
+        [&](const Labels& labels) {
+          return labels.size() >= prefix.size() &&
+                 std::equal(prefix.begin(), prefix.end(), labels.begin());
+        },
+        keep);
+  }
+
+ private:
+  template <typename Within, typename Keep>
+  void retain_from(typename std::map<Labels, T*>::iterator it, Within within, Keep keep) {
+    while (it != children_.end() && within(it->first)) {
       if (keep(it->first)) {
         ++it;
       } else {
@@ -61,7 +82,6 @@ class Series {
     }
   }
 
- private:
   Family<T>& family_;
   std::map<Labels, T*> children_;
 };
@@ -412,12 +432,12 @@ void Metrics::name_checked(const NameReport& report) {
   std::set<std::string> present;
   for (const auto& a : report.answers) present.insert(a.resolver);
   auto current = [&](const Labels& labels) {
-    return labels.at("name") != report.name || labels.at("qtype") != report.qtype ||
-           labels.at("resolver").rfind("auth:", 0) != 0 || present.count(labels.at("resolver"));
+    return labels.at("resolver").rfind("auth:", 0) != 0 || present.count(labels.at("resolver"));
   };
-  m.state.retain(current);
-  m.ttl.retain(current);
-  m.lag.retain(current);
+  // The series of this name and qtype only: "name" and "qtype" sort first among their labels.
+  m.state.retain_prefixed(l, current);
+  m.ttl.retain_prefixed(l, current);
+  m.lag.retain_prefixed(l, current);
   for (const auto& a : report.answers) {
     m.add_pair(report.name, report.qtype, a.resolver);
     for (const char* s : kStates) {

@@ -156,6 +156,15 @@ struct Monitor::Impl {
   std::string status;  // the last published /status document
 
   static constexpr size_t kRecentEvents = 50;
+  /// /status covers every (name, resolver) pair, so rebuilding it after each of a sweep's
+  /// names costs names x pairs. It is rebuilt after each check while that is cheap (the last
+  /// rebuild took less than kCheapPublish); a larger one is rebuilt at most every
+  /// kPublishInterval, once for all the checks that ended in the meantime.
+  static constexpr Duration kPublishInterval = std::chrono::milliseconds(100);
+  static constexpr std::chrono::microseconds kCheapPublish{2000};
+  std::unique_ptr<Timer> publish_timer;
+  SteadyTime last_publish{};
+  std::chrono::steady_clock::duration publish_cost{};
 
   Impl(EventLoop& l, resolvers::DnsEngine& e, const Clock& c, MonitorObserver* o, PersistFn p,
        EventFn ev)
@@ -168,7 +177,19 @@ struct Monitor::Impl {
   void log_failures(Track& t, const SweepResult& result);
   void save();
   void publish();
+  void publish_soon();
 };
+
+void Monitor::Impl::publish_soon() {
+  if (publish_timer && publish_timer->active()) return;  // a rebuild is due already
+  const auto since = clock.steady_now() - last_publish;
+  if (publish_cost < kCheapPublish || since >= kPublishInterval) {
+    publish();
+    return;
+  }
+  if (!publish_timer) publish_timer = loop.make_timer([this] { publish(); });
+  publish_timer->start(kPublishInterval - std::chrono::duration_cast<Duration>(since));
+}
 
 void Monitor::Impl::emit(const Track& t, const Event& e) {
   const char* qtype = config::to_string(t.cfg.type);
@@ -219,6 +240,7 @@ void Monitor::Impl::log_failures(Track& t, const SweepResult& result) {
 
 void Monitor::Impl::publish() {
   using nlohmann::json;
+  const SteadyTime started = clock.steady_now();
   json names = json::array();
   bool all_checked = true;
   for (const auto& [key, t] : tracks) {
@@ -269,6 +291,8 @@ void Monitor::Impl::publish() {
     status = std::move(text);
   }
   if (all_checked) is_ready = true;
+  last_publish = clock.steady_now();
+  publish_cost = last_publish - started;
 }
 
 void Monitor::Impl::save() {
@@ -346,6 +370,11 @@ void Monitor::Impl::on_result(const std::string& key, uint64_t generation, Sweep
   Track& t = it->second;
   t.sweeping = false;
   ++t.checks;
+  // /readyz follows the checks at once, even while /status waits for its rebuild.
+  if (!is_ready && std::all_of(tracks.begin(), tracks.end(),
+                               [](const auto& entry) { return entry.second.checks > 0; })) {
+    is_ready = true;
+  }
   const WallTime now = clock.wall_now();
 
   // "record" follows the updater once it knows what the provider holds; until then (and for
@@ -377,7 +406,7 @@ void Monitor::Impl::on_result(const std::string& key, uint64_t generation, Sweep
   log_failures(t, result);
   if (observer != nullptr) observer->cycle_done(result.duration, now);
   if (!t.expectation.known) {
-    publish();
+    publish_soon();
     t.timer->start(std::min(t.cfg.interval, t.cfg.fast_interval));
     return;
   }
@@ -425,7 +454,7 @@ void Monitor::Impl::on_result(const std::string& key, uint64_t generation, Sweep
     report.expected_change_unix_seconds = to_unix_seconds(t.expectation.changed_at);
     observer->name_checked(report);
   }
-  publish();
+  publish_soon();
   const Duration delay = t.state.change_pending
                              ? next_check(t.state.summary, t.expectation.changed_at, now,
                                           t.cfg.interval, t.cfg.fast_interval)
