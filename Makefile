@@ -13,9 +13,7 @@ WERROR       ?= ON
 CMAKE_FLAGS  ?=
 BUILD_WINDOWS ?= build-windows
 
-.PHONY: all deps build run demo soak bench test test-unit test-asan windows windows-deps test-windows \
-	clean-windows format format-check tidy clean
-.PHONY: all deps build run demo bench test test-unit test-asan test-tsan fuzz windows \
+.PHONY: all deps build run demo soak bench test test-unit test-asan test-tsan fuzz windows \
 	windows-deps test-windows clean-windows format format-check tidy clean
 
 all: build
@@ -42,7 +40,6 @@ demo: build
 soak: build
 	scripts/soak.sh $(BUILD)/ddnswatch
 
-# The engine against dnsperf on a local Knot DNS, and the sweep benchmark (bench/README.md).
 # The performance table (bench/README.md): the engine against dnsperf and blackbox_exporter on
 # a local Knot DNS, sweeps (one behind a 50 ms round trip), and the daemon's /metrics scrape,
 # memory and start-up time.

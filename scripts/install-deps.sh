@@ -30,14 +30,12 @@ packages=(
   # the .deb: cpack's DEB generator works out the dependencies with dpkg-shlibdeps
   dpkg-dev
   # benchmarks (bench/): an authoritative server, the reference load generator, and ss
-  # (iproute2) for the free-port check; taskset comes with util-linux, which Debian always has
-  knot dnsperf iproute2
-  # the state folder fault test: mount (a tmpfs in a private mount namespace; unshare and
-  # nsenter come with util-linux, which Debian always has)
-  mount
   # (iproute2) for the free-port check; taskset comes with util-linux, which Debian always has;
   # the blackbox exporter's DNS probe to compare with, and wrk to drive its /probe
   knot dnsperf iproute2 prometheus-blackbox-exporter wrk
+  # the state folder fault test: mount (a tmpfs in a private mount namespace; unshare and
+  # nsenter come with util-linux, which Debian always has)
+  mount
   # tests/deploy: cpack's DEB generator runs file(1) before dpkg-shlibdeps; the Prometheus
   # configs are read and adapted with PyYAML
   file python3-yaml

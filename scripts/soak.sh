@@ -58,13 +58,13 @@ while ((SECONDS < end)); do
   fi
   if ((now >= next_flap)); then
     if [[ -n $down ]]; then
-      "$lab" up "$dir" "$down" >/dev/null
+      "$lab" resume "$dir" "$down" >/dev/null
       events+=" up:$down"
       down=""
     else
       # Each cache in turn (bash's RANDOM modulo a small number repeats itself here).
       down=${caches[(flaps / 2) % ${#caches[@]}]}
-      "$lab" down "$dir" "$down" >/dev/null
+      "$lab" pause "$dir" "$down" >/dev/null
       events+=" down:$down"
     fi
     flaps=$((flaps + 1))
@@ -85,7 +85,7 @@ while ((SECONDS < end)); do
   fi
   sleep 1
 done
-[[ -z $down ]] || "$lab" up "$dir" "$down" >/dev/null
+[[ -z $down ]] || "$lab" resume "$dir" "$down" >/dev/null
 
 updated=$(curl -sf "$LAB_DDNSWATCH/metrics" |
   awk '/^ddnswatch_record_updates_total\{.*outcome="updated"/ { n += $NF } END { print n + 0 }')

@@ -132,14 +132,14 @@ TEST_F(LabTest, DeadAddressNeverAnswers) {
   EXPECT_EQ(a.status, "") << a.raw;
 }
 
-// What the soak test does to a resolver: `lab.sh down` stops it, `lab.sh up` brings it back
-// on the same address and port, and it answers again when `up` returns.
-TEST_F(LabTest, DownStopsACacheAndUpBringsItBack) {
-  ASSERT_TRUE(lab_->down("slow15")) << lab_->last_error();
+// What the soak and the fault tests do to a resolver: `lab.sh pause` stops it, `lab.sh resume`
+// brings it back on the same address and port, and it answers again when `resume` returns.
+TEST_F(LabTest, PauseStopsACacheAndResumeBringsItBack) {
+  ASSERT_TRUE(lab_->pause("slow15")) << lab_->last_error();
   Answer gone = cache("LAB_SLOW15", "host2.ddnswatch.test", "A");
   EXPECT_EQ(gone.code, kDigNoServer) << gone.raw;
-  EXPECT_FALSE(lab_->down("slow15")) << "it is already down";
-  ASSERT_TRUE(lab_->up("slow15")) << lab_->last_error();
+  EXPECT_FALSE(lab_->pause("slow15")) << "it is already down";
+  ASSERT_TRUE(lab_->resume("slow15")) << lab_->last_error();
   Answer back = cache("LAB_SLOW15", "host2.ddnswatch.test", "A");
   EXPECT_EQ(back.status, "NOERROR") << back.raw;
   EXPECT_EQ(back.rdata, std::vector<std::string>{"192.0.2.1"}) << back.raw;

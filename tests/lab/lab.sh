@@ -11,9 +11,6 @@
 #                                             a cache can come back answering REFUSED or
 #                                             SERVFAIL for the zone (a failing resolver)
 #   lab.sh ip DIR ADDRESS                     the public address the echo service reports (--full)
-#   lab.sh down DIR SERVER / lab.sh up DIR SERVER
-#                                             stop one server (a cache, auth1, auth2) / start
-#                                             it again and wait until it answers
 #   lab.sh stop DIR                           stop what start started; safe to call twice
 #
 # `start` prints the lab's interface (the lines of DIR/lab.env) on stdout.
@@ -62,8 +59,6 @@ usage: lab.sh start DIR [--full [--alert-for DURATION]]
        lab.sh pause DIR NAME
        lab.sh resume DIR NAME [refuse|servfail]
        lab.sh ip DIR ADDRESS
-       lab.sh down DIR SERVER
-       lab.sh up DIR SERVER
        lab.sh stop DIR
 EOF
   exit 2
@@ -649,30 +644,6 @@ load_env() {
   [[ -n $AUTH_PORT && -n $CACHE_PORT ]] || { echo "lab: no lab in $1" >&2; exit 1; }
 }
 
-# down_server DIR NAME : stops one DNS server of a running lab (by its pid file).
-down_server() {
-  local dir=$1 name=$2 pid=""
-  [[ -e $dir/$name.pid ]] || { echo "lab: $name is not running" >&2; return 1; }
-  read -r pid <"$dir/$name.pid" || true
-  if [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && ours "$pid" "$dir"; then
-    kill -TERM "$pid"
-    local deadline=$(($(now_us) + STOP_DEADLINE_US))
-    while alive "$pid" && (($(now_us) < deadline)); do sleep 0.05; done
-    alive "$pid" && kill -KILL "$pid"
-  fi
-  rm -f "$dir/$name.pid"
-}
-
-# up_server DIR NAME : starts a DNS server that down_server stopped, and waits for it.
-up_server() {
-  local dir=$1 name=$2
-  [[ -e $dir/$name.pid ]] && { echo "lab: $name is already running" >&2; return 1; }
-  load_env "$dir"
-  # The servers listen on the same ports as before; wait until it answers there.
-  launch_server "$dir" "$name"
-  wait_ready "$dir" $(($(now_us) + START_DEADLINE_US)) "$name"
-}
-
 # set_ip DIR ADDRESS : what the echo service answers from now on.
 set_ip() {
   local dir=$1 address=$2
@@ -754,19 +725,13 @@ resume_server() {
     echo "lab: $name is running; pause it first" >&2
     return 1
   fi
-  local conf addr port
+  local conf
   case $name in
     auth1)
       [[ -z $mode ]] || { echo "lab: $name takes no fault mode" >&2; return 1; }
       conf=$dir/$name/named.conf
-      addr=$AUTH1
-      port=$(sed -n 's/^LAB_AUTH_PORT=//p' "$dir/lab.env")
       ;;
-    *)
-      conf=$dir/$name/unbound.conf
-      addr=$(sed -n 's/^  interface: //p' "$conf")
-      port=$(sed -n 's/^  port: //p' "$conf")
-      ;;
+    *) conf=$dir/$name/unbound.conf ;;
   esac
   local fault=""
   case $mode in
@@ -794,13 +759,8 @@ resume_server() {
     auth1) launch "$dir" "$name" named -g -c "$conf" ;;
     *) launch "$dir" "$name" unbound -d -c "$conf" ;;
   esac
-  read -r pid <"$dir/$name.pid"
-  local deadline=$(($(now_us) + START_DEADLINE_US))
-  until check_once "$name" "$addr" "$port"; do
-    alive "$pid" || fail_start "$dir" "$name" "exited during startup"
-    (($(now_us) < deadline)) || fail_start "$dir" "$name" "did not answer within 10 s"
-    sleep 0.02
-  done
+  load_env "$dir"
+  wait_ready "$dir" $(($(now_us) + START_DEADLINE_US)) "$name"
 }
 
 update_lab() {
@@ -849,8 +809,6 @@ main() {
     pause) (($# == 3)) || usage; pause_server "${@:2}" ;;
     resume) (($# == 3 || $# == 4)) || usage; resume_server "${@:2}" ;;
     ip) (($# == 3)) || usage; set_ip "$2" "$3" ;;
-    down) (($# == 3)) || usage; down_server "$2" "$3" ;;
-    up) (($# == 3)) || usage; up_server "$2" "$3" ;;
     *) usage ;;
   esac
 }

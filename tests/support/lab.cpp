@@ -87,16 +87,6 @@ uint16_t Lab::auth_port() const { return to_port(get("LAB_AUTH_PORT")); }
 
 uint16_t Lab::cache_port() const { return to_port(get("LAB_CACHE_PORT")); }
 
-bool Lab::command(std::vector<std::string> args) {
-  const std::string what = args.front();
-  args.insert(args.begin() + 1, dir_.string());
-  RunResult r = run_script(std::move(args), dir_);
-  last_error_ = r.code == 0 ? ""
-                            : "lab.sh " + what + " exited with " + std::to_string(r.code) + ":\n" +
-                                  r.out + r.err;
-  return r.code == 0;
-}
-
 bool Lab::update(const std::string& name, const std::string& type, const std::string& address,
                  int ttl) {
   return run({"update", dir_.string(), name, type, address, std::to_string(ttl)});
@@ -117,14 +107,9 @@ bool Lab::run(std::vector<std::string> args) {
                             : "lab.sh " + command + " exited with " + std::to_string(r.code) +
                                   ":\n" + r.out + r.err;
   return r.code == 0;
-  return command({"update", name, type, address, std::to_string(ttl)});
 }
 
-bool Lab::set_ip(const std::string& address) { return command({"ip", address}); }
-
-bool Lab::down(const std::string& server) { return command({"down", server}); }
-
-bool Lab::up(const std::string& server) { return command({"up", server}); }
+bool Lab::set_ip(const std::string& address) { return run({"ip", dir_.string(), address}); }
 
 RunResult Lab::dig(std::vector<std::string> args, std::chrono::milliseconds timeout) const {
   std::filesystem::path program = find_program("dig");

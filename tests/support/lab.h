@@ -43,10 +43,6 @@ class Lab {
   const std::string& last_error() const { return last_error_; }
   /// The public address the full lab's echo service reports from now on (`lab.sh ip`).
   bool set_ip(const std::string& address);
-  /// Stops one server of the lab (`lab.sh down`), or starts it again and waits until it
-  /// answers (`lab.sh up`).
-  bool down(const std::string& server);
-  bool up(const std::string& server);
 
   /// Stops one server of the lab (auth1, auth2, fast, slow15, ...): its address and port go
   /// unanswered until resume(). On failure, last_error() says why.
@@ -74,8 +70,6 @@ class Lab {
       : dir_(std::move(dir)), env_(std::move(env)) {}
   /// Runs lab.sh with `args` (the command first); sets last_error_.
   bool run(std::vector<std::string> args);
-  /// Runs `lab.sh args[0] dir args[1..]`; sets last_error_.
-  bool command(std::vector<std::string> args);
 
   std::filesystem::path dir_;
   std::map<std::string, std::string> env_;
