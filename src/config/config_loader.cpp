@@ -1247,6 +1247,13 @@ LoadResult parse_config(std::string_view text, const fs::path& source, const Env
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     return tl::unexpected(std::vector<Diagnostic>{{"", syntax_message(e, text)}});
+  } catch (const json::out_of_range&) {
+    // The only one the parser throws: a number beyond a double's range, such as 1e999. Its
+    // text is not quoted back (it could sit next to a secret).
+    return tl::unexpected(std::vector<Diagnostic>{
+        {"",
+         "a number in the file is too large for JSON's numbers (beyond ±1.8e308); write "
+         "a smaller one"}});
   }
   Config c = read_root(ctx, doc, absolute);
   if (!ctx.errors.empty()) return tl::unexpected(std::move(ctx.errors));

@@ -302,6 +302,11 @@ const BadConfig kBadConfigs[] = {
      {{"",
        "line 2, column 13: syntax error while parsing value - unexpected '}'; expected '[', "
        "'{', or a literal"}}},
+    {"NumberBeyondADoubleIsAnErrorNotACrash",
+     R"({"detect": {"interval": "5m", "ipv4": {"quorum": 1e999}}})",
+     {{"",
+       "a number in the file is too large for JSON's numbers (beyond ±1.8e308); write a "
+       "smaller one"}}},
     {"EveryErrorNotJustTheFirst",
      R"({"lisen": "x", "log": {"level": "loud"}, "detect": {"interval": "5"}})",
      {{"/lisen", R"(unknown key (did you mean "listen"?))"},
