@@ -1,23 +1,24 @@
 #include "exporters/metrics.h"
 
+#include <prometheus/client_metric.h>
 #include <prometheus/counter.h>
-#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <map>
+#include <mutex>
 #include <set>
-#include <sstream>
 #include <tuple>
+#include <type_traits>
+#include <vector>
 
 namespace ddnswatch::exporters {
 namespace {
 
 using prometheus::Counter;
-using prometheus::Family;
 using prometheus::Gauge;
 using prometheus::Histogram;
 using Labels = std::map<std::string, std::string>;
@@ -31,21 +32,110 @@ const char* const kRecordOutcomes[] = {"updated", "unchanged", "failed", "rate_l
 const char* const kNotificationOutcomes[] = {"delivered", "failed", "dropped"};
 const char* const kStates[] = {"match", "stale", "foreign", "empty", "nxdomain", "error"};
 
-/// Children of one family keyed by their label values, so that a reload can remove exactly
-/// the series whose labels left the config. Loop thread only (prometheus-cpp itself is
-/// thread-safe for the HTTP thread's collection).
-template <typename T>
-class Series {
+// The text exposition format 0.0.4 is written here, straight from the series, rather than by
+// prometheus-cpp's Registry::Collect and TextSerializer: those copy every series with its
+// labels into MetricFamily structures and then write them through an std::ostream one field
+// at a time, which took 200-300 ms for a scrape of 50,000 series (bench/README.md, row 4).
+// prometheus-cpp still keeps the values: atomic gauges and counters, and histograms.
+
+/// A sample value: whole numbers (counts, Unix seconds) as integers, any other number as the
+/// shortest text that reads back as the same double, and NaN, +Inf, -Inf as Prometheus
+/// spells them.
+void append_value(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+    return;
+  }
+  char buf[64];
+  const std::to_chars_result r =
+      v == std::trunc(v) && std::fabs(v) < 1e15
+          ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
+          : std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_count(std::string& out, uint64_t n) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
+}
+
+/// A label value (inside double quotes) or a HELP text, escaped as the format asks: a
+/// backslash, a line feed and (in a label value) a double quote.
+void append_escaped(std::string& out, std::string_view text, bool label_value) {
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && label_value) {
+      out += "\\\"";
+    } else {
+      out += c;
+    }
+  }
+}
+
+/// `a="x",b="y"`: the labels as they stand between the braces, in the order of their names.
+std::string label_text(const Labels& labels) {
+  std::string out;
+  for (const auto& [name, value] : labels) {
+    if (!out.empty()) out += ',';
+    out += name;
+    out += "=\"";
+    append_escaped(out, value, true);
+    out += '"';
+  }
+  return out;
+}
+
+/// A metric family: its name, HELP and TYPE, and how it writes its series.
+class Family {
  public:
-  explicit Series(Family<T>& family) : family_(family) {}
+  /// Adds itself to `order`, the families in the order in which the scrape shows them.
+  Family(std::vector<const Family*>& order, std::string name, std::string_view help,
+         std::string_view type)
+      : name_(std::move(name)) {
+    header_ = "# HELP " + name_ + " ";
+    append_escaped(header_, help, false);
+    header_ += "\n# TYPE " + name_ + " ";
+    header_ += type;
+    header_ += '\n';
+    order.push_back(this);
+  }
+  virtual ~Family() = default;
+  Family(const Family&) = delete;
+  Family& operator=(const Family&) = delete;
+
+  /// Appends the header and every series; nothing while the family has no series.
+  virtual void render(std::string& out) const = 0;
+
+ protected:
+  std::string name_;
+  std::string header_;
+};
+
+/// The series of one family keyed by their label values, so that a reload can remove exactly
+/// the series whose labels left the config. Guarded by Metrics::Impl::mu.
+template <typename T>
+class Series final : public Family {
+ public:
+  Series(std::vector<const Family*>& order, std::string name, std::string_view help)
+      : Family(order, std::move(name), help, kType) {}
 
   template <typename... Args>
   T& get(const Labels& labels, Args&&... args) {
     auto it = children_.find(labels);
-    if (it != children_.end()) return *it->second;
-    T& child = family_.Add(labels, std::forward<Args>(args)...);
-    children_.emplace(labels, &child);
-    return child;
+    if (it == children_.end()) {
+      it = children_
+               .emplace(std::piecewise_construct, std::forward_as_tuple(labels),
+                        std::forward_as_tuple(text_of(labels), std::forward<Args>(args)...))
+               .first;
+    }
+    return it->second.metric;
   }
 
   /// Removes every series for which `keep` is false.
@@ -69,21 +159,86 @@ class Series {
         keep);
   }
 
- private:
-  template <typename Within, typename Keep>
-  void retain_from(typename std::map<Labels, T*>::iterator it, Within within, Keep keep) {
-    while (it != children_.end() && within(it->first)) {
-      if (keep(it->first)) {
-        ++it;
+  void render(std::string& out) const override {
+    if (children_.empty()) return;
+    out += header_;
+    for (const auto& entry : children_) {
+      const Child& child = entry.second;
+      if constexpr (kHistogram) {
+        render_histogram(out, child.text, child.metric.Collect().histogram);
       } else {
-        family_.Remove(it->second);
-        it = children_.erase(it);
+        out += child.text;
+        append_value(out, child.metric.Value());
+        out += '\n';
       }
     }
   }
 
-  Family<T>& family_;
-  std::map<Labels, T*> children_;
+ private:
+  static constexpr bool kHistogram = std::is_same_v<T, Histogram>;
+  static constexpr std::string_view kType = kHistogram                   ? "histogram"
+                                            : std::is_same_v<T, Counter> ? "counter"
+                                                                         : "gauge";
+
+  struct Child {
+    template <typename... Args>
+    explicit Child(std::string t, Args&&... args)
+        : text(std::move(t)), metric(std::forward<Args>(args)...) {}
+    /// A gauge's or counter's line up to its value (`name{labels} `); a histogram's labels.
+    std::string text;
+    T metric;
+  };
+
+  std::string text_of(const Labels& labels) const {
+    std::string text = label_text(labels);
+    if constexpr (kHistogram) {
+      return text;
+    } else {
+      return text.empty() ? name_ + " " : name_ + "{" + text + "} ";
+    }
+  }
+
+  void render_histogram(std::string& out, const std::string& labels,
+                        const prometheus::ClientMetric::Histogram& h) const {
+    for (const auto& bucket : h.bucket) {
+      out += name_;
+      out += "_bucket{";
+      if (!labels.empty()) {
+        out += labels;
+        out += ',';
+      }
+      out += "le=\"";
+      append_value(out, bucket.upper_bound);
+      out += "\"} ";
+      append_count(out, bucket.cumulative_count);
+      out += '\n';
+    }
+    auto start = [&](const char* suffix) {
+      out += name_;
+      out += suffix;
+      if (!labels.empty()) {
+        out += '{';
+        out += labels;
+        out += '}';
+      }
+      out += ' ';
+    };
+    start("_sum");
+    append_value(out, h.sample_sum);
+    out += '\n';
+    start("_count");
+    append_count(out, h.sample_count);
+    out += '\n';
+  }
+
+  template <typename Within, typename Keep>
+  void retain_from(typename std::map<Labels, Child>::iterator it, Within within, Keep keep) {
+    while (it != children_.end() && within(it->first)) {
+      it = keep(it->first) ? std::next(it) : children_.erase(it);
+    }
+  }
+
+  std::map<Labels, Child> children_;
 };
 
 Histogram::BucketBoundaries latency_buckets() {
@@ -93,188 +248,108 @@ Histogram::BucketBoundaries latency_buckets() {
 }  // namespace
 
 struct Metrics::Impl {
-  prometheus::Registry registry;
-  Gauge* reload_successful = nullptr;
-  Gauge* reload_success_timestamp = nullptr;
-  Counter* state_write_errors = nullptr;
-  Gauge* state_write_successful = nullptr;
-  Gauge* state_write_success_timestamp = nullptr;
+  /// Guards every series map: the observers run on the loop thread, render() on the HTTP
+  /// server's. The values themselves are atomic (prometheus-cpp), the maps are not.
+  mutable std::mutex mu;
+  /// The size of the last scrape, to reserve the next one at once.
+  mutable size_t last_size = 0;
+  std::vector<const Family*> order;
 
-  Family<Gauge>& resolver_info_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_resolver_info")
-          .Help(
-              "A configured or discovered resolver with its address, operator, geography and "
-              "protocol; the value is always 1.")
-          .Register(registry);
-  Family<Histogram>& query_duration_family =
-      prometheus::BuildHistogram()
-          .Name("ddnswatch_dns_query_duration_seconds")
-          .Help("Round-trip time of DNS queries per resolver, retries included.")
-          .Register(registry);
-  Family<Counter>& queries_family =
-      prometheus::BuildCounter()
-          .Name("ddnswatch_dns_queries_total")
-          .Help(
-              "DNS queries per resolver by outcome: noerror, nodata, nxdomain, servfail, refused, "
-              "timeout, network, malformed.")
-          .Register(registry);
-  Family<Gauge>& state_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_dns_answer_state")
-          .Help(
-              "1 for the current verdict on a resolver's answer for a name (match, stale, "
-              "foreign, empty, nxdomain, error), 0 for the others.")
-          .Register(registry);
-  Family<Gauge>& ttl_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_dns_answer_ttl_seconds")
-          .Help("TTL of the address records a resolver returned for a name.")
-          .Register(registry);
-  Family<Gauge>& groups_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_dns_answer_groups")
-          .Help("Distinct answers (address sets, NXDOMAIN) among the resolvers that answered.")
-          .Register(registry);
-  Family<Gauge>& split_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_split_brain")
-          .Help(
-              "1 when a resolver answers a foreign address or answering resolvers disagree "
-              "beyond stale caches.")
-          .Register(registry);
-  Family<Gauge>& ratio_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_propagation_ratio")
-          .Help("Share of the answering resolvers that return the expected answer.")
-          .Register(registry);
-  Family<Gauge>& lag_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_propagation_lag_seconds")
-          .Help(
-              "Time from the last change of the expected answer to this resolver's first match "
-              "(the time so far while it does not match).")
-          .Register(registry);
-  Family<Gauge>& eta_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_propagation_eta_seconds")
-          .Help("Time until the last stale answer's TTL runs out; 0 when none is stale.")
-          .Register(registry);
-  Family<Gauge>& change_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_expected_change_timestamp_seconds")
-          .Help("Unix time when the expected answer of a name last changed.")
-          .Register(registry);
-  Family<Gauge>& serial_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_authoritative_serial")
-          .Help("SOA serial of the zone seen at each authoritative server.")
-          .Register(registry);
-  Gauge& cycle_duration =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_monitor_cycle_duration_seconds")
-          .Help("Duration of the last check of a watched name (all its queries).")
-          .Register(registry)
-          .Add({});
-  Gauge& last_cycle = prometheus::BuildGauge()
-                          .Name("ddnswatch_monitor_last_cycle_timestamp_seconds")
-                          .Help("Unix time of the last completed check of a watched name.")
-                          .Register(registry)
-                          .Add({});
-
-  Family<Counter>& notifications_family =
-      prometheus::BuildCounter()
-          .Name("ddnswatch_notifications_total")
-          .Help(
-              "Notification messages per sink (a webhook's name, or alertmanager) by outcome: "
-              "delivered, failed (refused, or out of attempts), dropped (queue full, or the sink "
-              "was removed).")
-          .Register(registry);
-  Family<Counter>& notification_retries_family =
-      prometheus::BuildCounter()
-          .Name("ddnswatch_notification_retries_total")
-          .Help("Delivery attempts that failed and were scheduled again, per sink.")
-          .Register(registry);
-  Family<Gauge>& notification_queue_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_notification_queue_length")
-          .Help("Messages waiting for delivery (or in flight) per sink.")
-          .Register(registry);
-
-  Family<Gauge>& public_ip_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_public_ip_info")
-          .Help("The trusted public address of a family; the value is always 1.")
-          .Register(registry);
-  Family<Counter>& ip_changes_family =
-      prometheus::BuildCounter()
-          .Name("ddnswatch_public_ip_changes_total")
-          .Help("Changes of the trusted public address per family (a restart is not a change).")
-          .Register(registry);
-  Family<Gauge>& ip_change_time_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_public_ip_last_change_timestamp_seconds")
-          .Help("Unix time when the trusted public address of a family last changed.")
-          .Register(registry);
-  Family<Gauge>& ip_source_up_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_ip_source_up")
-          .Help(
-              "1 if the IP source's last answer was a valid public address of the family, else "
-              "0.")
-          .Register(registry);
-  Family<Gauge>& ip_agreeing_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_ip_sources_agreeing")
-          .Help("IP sources that agree with the chosen address (0 when no address was trusted).")
-          .Register(registry);
-  Family<Counter>& record_updates_family =
-      prometheus::BuildCounter()
-          .Name("ddnswatch_record_updates_total")
-          .Help(
-              "Reconciliations of a record with its provider by outcome: updated, unchanged, "
-              "failed, rate_limited, rejected.")
-          .Register(registry);
-  Family<Gauge>& record_in_sync_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_record_in_sync")
-          .Help("1 if the provider holds the record's desired addresses, else 0.")
-          .Register(registry);
-  Family<Gauge>& record_update_time_family =
-      prometheus::BuildGauge()
-          .Name("ddnswatch_record_last_update_timestamp_seconds")
-          .Help("Unix time of the last write of a record at its provider.")
-          .Register(registry);
-  Family<Histogram>& provider_duration_family =
-      prometheus::BuildHistogram()
-          .Name("ddnswatch_provider_request_duration_seconds")
-          .Help("Duration of a record's reconciliation with its provider (read and write).")
-          .Register(registry);
-
-  Series<Gauge> public_ip{public_ip_family};
-  Series<Counter> ip_changes{ip_changes_family};
-  Series<Gauge> ip_change_time{ip_change_time_family};
-  Series<Gauge> ip_source_up{ip_source_up_family};
-  Series<Gauge> ip_agreeing{ip_agreeing_family};
-  Series<Counter> record_updates{record_updates_family};
-  Series<Gauge> record_in_sync{record_in_sync_family};
-  Series<Gauge> record_update_time{record_update_time_family};
-  Series<Histogram> provider_duration{provider_duration_family};
-  Series<Gauge> resolver_info{resolver_info_family};
-  Series<Counter> notifications{notifications_family};
-  Series<Counter> notification_retries{notification_retries_family};
-  Series<Gauge> notification_queue{notification_queue_family};
-  Series<Histogram> query_duration{query_duration_family};
-  Series<Counter> queries{queries_family};
-  Series<Gauge> state{state_family};
-  Series<Gauge> ttl{ttl_family};
-  Series<Gauge> groups{groups_family};
-  Series<Gauge> split{split_family};
-  Series<Gauge> ratio{ratio_family};
-  Series<Gauge> lag{lag_family};
-  Series<Gauge> eta{eta_family};
-  Series<Gauge> change{change_family};
-  Series<Gauge> serial{serial_family};
+  Series<Gauge> build_info{order, "ddnswatch_build_info",
+                           "Build information of the running ddnswatch; the value is always 1."};
+  Series<Gauge> reload_successful{
+      order, "ddnswatch_config_last_reload_successful",
+      "Whether the last attempt to load the configuration succeeded (1) or was rejected (0)."};
+  Series<Gauge> reload_success_timestamp{order,
+                                         "ddnswatch_config_last_reload_success_timestamp_seconds",
+                                         "Unix time of the last successful configuration load."};
+  Series<Counter> state_write_errors{
+      order, "ddnswatch_state_write_errors_total",
+      "Attempts to save the state file in state_dir that failed (folder full, read-only, missing); "
+      "the previous file stays in place."};
+  Series<Gauge> state_write_successful{
+      order, "ddnswatch_state_last_write_successful",
+      "Whether the last attempt to save the state file succeeded (1) or failed (0)."};
+  Series<Gauge> state_write_success_timestamp{
+      order, "ddnswatch_state_last_write_success_timestamp_seconds",
+      "Unix time of the last successful save of the state file."};
+  Series<Gauge> resolver_info{
+      order, "ddnswatch_resolver_info",
+      "A configured or discovered resolver with its address, operator, geography and "
+      "protocol; the value is always 1."};
+  Series<Histogram> query_duration{
+      order, "ddnswatch_dns_query_duration_seconds",
+      "Round-trip time of DNS queries per resolver, retries included."};
+  Series<Counter> queries{
+      order, "ddnswatch_dns_queries_total",
+      "DNS queries per resolver by outcome: noerror, nodata, nxdomain, servfail, refused, "
+      "timeout, network, malformed."};
+  Series<Gauge> state{order, "ddnswatch_dns_answer_state",
+                      "1 for the current verdict on a resolver's answer for a name (match, stale, "
+                      "foreign, empty, nxdomain, error), 0 for the others."};
+  Series<Gauge> ttl{order, "ddnswatch_dns_answer_ttl_seconds",
+                    "TTL of the address records a resolver returned for a name."};
+  Series<Gauge> groups{
+      order, "ddnswatch_dns_answer_groups",
+      "Distinct answers (address sets, NXDOMAIN) among the resolvers that answered."};
+  Series<Gauge> split{order, "ddnswatch_split_brain",
+                      "1 when a resolver answers a foreign address or answering resolvers disagree "
+                      "beyond stale caches."};
+  Series<Gauge> ratio{order, "ddnswatch_propagation_ratio",
+                      "Share of the answering resolvers that return the expected answer."};
+  Series<Gauge> lag{
+      order, "ddnswatch_propagation_lag_seconds",
+      "Time from the last change of the expected answer to this resolver's first match "
+      "(the time so far while it does not match)."};
+  Series<Gauge> eta{order, "ddnswatch_propagation_eta_seconds",
+                    "Time until the last stale answer's TTL runs out; 0 when none is stale."};
+  Series<Gauge> change{order, "ddnswatch_expected_change_timestamp_seconds",
+                       "Unix time when the expected answer of a name last changed."};
+  Series<Gauge> serial{order, "ddnswatch_authoritative_serial",
+                       "SOA serial of the zone seen at each authoritative server."};
+  Series<Gauge> cycle_duration_series{
+      order, "ddnswatch_monitor_cycle_duration_seconds",
+      "Duration of the last check of a watched name (all its queries)."};
+  Series<Gauge> last_cycle_series{order, "ddnswatch_monitor_last_cycle_timestamp_seconds",
+                                  "Unix time of the last completed check of a watched name."};
+  Series<Counter> notifications{
+      order, "ddnswatch_notifications_total",
+      "Notification messages per sink (a webhook's name, or alertmanager) by outcome: "
+      "delivered, failed (refused, or out of attempts), dropped (queue full, or the sink "
+      "was removed)."};
+  Series<Counter> notification_retries{
+      order, "ddnswatch_notification_retries_total",
+      "Delivery attempts that failed and were scheduled again, per sink."};
+  Series<Gauge> notification_queue{order, "ddnswatch_notification_queue_length",
+                                   "Messages waiting for delivery (or in flight) per sink."};
+  Series<Gauge> public_ip{order, "ddnswatch_public_ip_info",
+                          "The trusted public address of a family; the value is always 1."};
+  Series<Counter> ip_changes{
+      order, "ddnswatch_public_ip_changes_total",
+      "Changes of the trusted public address per family (a restart is not a change)."};
+  Series<Gauge> ip_change_time{
+      order, "ddnswatch_public_ip_last_change_timestamp_seconds",
+      "Unix time when the trusted public address of a family last changed."};
+  Series<Gauge> ip_source_up{
+      order, "ddnswatch_ip_source_up",
+      "1 if the IP source's last answer was a valid public address of the family, else "
+      "0."};
+  Series<Gauge> ip_agreeing{
+      order, "ddnswatch_ip_sources_agreeing",
+      "IP sources that agree with the chosen address (0 when no address was trusted)."};
+  Series<Counter> record_updates{
+      order, "ddnswatch_record_updates_total",
+      "Reconciliations of a record with its provider by outcome: updated, unchanged, "
+      "failed, rate_limited, rejected."};
+  Series<Gauge> record_in_sync{order, "ddnswatch_record_in_sync",
+                               "1 if the provider holds the record's desired addresses, else 0."};
+  Series<Gauge> record_update_time{order, "ddnswatch_record_last_update_timestamp_seconds",
+                                   "Unix time of the last write of a record at its provider."};
+  Series<Histogram> provider_duration{
+      order, "ddnswatch_provider_request_duration_seconds",
+      "Duration of a record's reconciliation with its provider (read and write)."};
+  Gauge& cycle_duration = cycle_duration_series.get({});
+  Gauge& last_cycle = last_cycle_series.get({});
 
   void add_resolver(const ResolverInfo& r) {
     resolver_info
@@ -298,68 +373,37 @@ struct Metrics::Impl {
 };
 
 Metrics::Metrics(const BuildInfo& build) : impl_(std::make_unique<Impl>()) {
-  auto& r = impl_->registry;
   // prometheus-cpp 1.0 has no Info type: a gauge fixed at 1 carries the labels.
-  prometheus::BuildGauge()
-      .Name("ddnswatch_build_info")
-      .Help("Build information of the running ddnswatch; the value is always 1.")
-      .Register(r)
-      .Add({{"version", build.version}, {"revision", build.revision}})
-      .Set(1);
-  impl_->reload_successful =
-      &prometheus::BuildGauge()
-           .Name("ddnswatch_config_last_reload_successful")
-           .Help(
-               "Whether the last attempt to load the configuration succeeded (1) or was "
-               "rejected (0).")
-           .Register(r)
-           .Add({});
-  impl_->reload_success_timestamp =
-      &prometheus::BuildGauge()
-           .Name("ddnswatch_config_last_reload_success_timestamp_seconds")
-           .Help("Unix time of the last successful configuration load.")
-           .Register(r)
-           .Add({});
-  impl_->state_write_errors =
-      &prometheus::BuildCounter()
-           .Name("ddnswatch_state_write_errors_total")
-           .Help(
-               "Attempts to save the state file in state_dir that failed (folder full, "
-               "read-only, missing); the previous file stays in place.")
-           .Register(r)
-           .Add({});
-  impl_->state_write_successful =
-      &prometheus::BuildGauge()
-           .Name("ddnswatch_state_last_write_successful")
-           .Help("Whether the last attempt to save the state file succeeded (1) or failed (0).")
-           .Register(r)
-           .Add({});
-  impl_->state_write_success_timestamp =
-      &prometheus::BuildGauge()
-           .Name("ddnswatch_state_last_write_success_timestamp_seconds")
-           .Help("Unix time of the last successful save of the state file.")
-           .Register(r)
-           .Add({});
+  impl_->build_info.get({{"version", build.version}, {"revision", build.revision}}).Set(1);
+  // Present from the start: 0 until the first load or save says otherwise.
+  impl_->reload_successful.get({});
+  impl_->reload_success_timestamp.get({});
+  impl_->state_write_errors.get({});
+  impl_->state_write_successful.get({});
+  impl_->state_write_success_timestamp.get({});
 }
 
 Metrics::~Metrics() = default;
 
 void Metrics::config_loaded(bool ok, WallTime when) {
-  impl_->reload_successful->Set(ok ? 1 : 0);
-  if (ok) impl_->reload_success_timestamp->Set(to_unix_seconds(when));
+  const std::lock_guard lock(impl_->mu);
+  impl_->reload_successful.get({}).Set(ok ? 1 : 0);
+  if (ok) impl_->reload_success_timestamp.get({}).Set(to_unix_seconds(when));
 }
 
 void Metrics::state_saved(bool ok, WallTime when) {
-  impl_->state_write_successful->Set(ok ? 1 : 0);
+  const std::lock_guard lock(impl_->mu);
+  impl_->state_write_successful.get({}).Set(ok ? 1 : 0);
   if (ok) {
-    impl_->state_write_success_timestamp->Set(to_unix_seconds(when));
+    impl_->state_write_success_timestamp.get({}).Set(to_unix_seconds(when));
   } else {
-    impl_->state_write_errors->Increment();
+    impl_->state_write_errors.get({}).Increment();
   }
 }
 
 void Metrics::dns_query_done(const std::string& resolver, const char* outcome,
                              std::chrono::microseconds latency) {
+  const std::lock_guard lock(impl_->mu);
   impl_->queries.get({{"resolver", resolver}, {"outcome", outcome}}).Increment();
   impl_->query_duration.get({{"resolver", resolver}}, latency_buckets())
       .Observe(std::chrono::duration<double>(latency).count());
@@ -367,6 +411,7 @@ void Metrics::dns_query_done(const std::string& resolver, const char* outcome,
 
 void Metrics::monitor_configured(const std::vector<ResolverInfo>& resolvers,
                                  const std::vector<WatchedName>& names) {
+  const std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   std::set<std::string> ids;
   for (const auto& r : resolvers) ids.insert(r.id);
@@ -407,6 +452,7 @@ void Metrics::monitor_configured(const std::vector<ResolverInfo>& resolvers,
 }
 
 void Metrics::resolver_discovered(const ResolverInfo& resolver) {
+  const std::lock_guard lock(impl_->mu);
   // An address change replaces the server's info series rather than adding a second one.
   impl_->resolver_info.retain([&](const Labels& l) {
     return l.at("resolver") != resolver.id || l.at("address") == resolver.address;
@@ -415,6 +461,7 @@ void Metrics::resolver_discovered(const ResolverInfo& resolver) {
 }
 
 void Metrics::resolver_removed(const std::string& id) {
+  const std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   auto other = [&](const Labels& l) { return l.at("resolver") != id; };
   m.resolver_info.retain(other);
@@ -426,6 +473,7 @@ void Metrics::resolver_removed(const std::string& id) {
 }
 
 void Metrics::name_checked(const NameReport& report) {
+  const std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   const Labels l{{"name", report.name}, {"qtype", report.qtype}};
   // Authoritative servers come and go with the zone's NS set: keep only this report's.
@@ -462,6 +510,7 @@ void Metrics::name_checked(const NameReport& report) {
 }
 
 void Metrics::notify_configured(const std::vector<std::string>& sinks) {
+  const std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   std::set<std::string> names(sinks.begin(), sinks.end());
   auto keep = [&](const Labels& l) { return names.count(l.at("sink")) != 0; };
@@ -477,19 +526,23 @@ void Metrics::notify_configured(const std::vector<std::string>& sinks) {
 }
 
 void Metrics::notification_done(const std::string& sink, const char* outcome) {
+  const std::lock_guard lock(impl_->mu);
   impl_->notifications.get({{"sink", sink}, {"outcome", outcome}}).Increment();
 }
 
 void Metrics::notification_retried(const std::string& sink) {
+  const std::lock_guard lock(impl_->mu);
   impl_->notification_retries.get({{"sink", sink}}).Increment();
 }
 
 void Metrics::notification_queue(const std::string& sink, size_t length) {
+  const std::lock_guard lock(impl_->mu);
   impl_->notification_queue.get({{"sink", sink}}).Set(static_cast<double>(length));
 }
 
 void Metrics::ip_sources_configured(const std::string& family,
                                     const std::vector<std::string>& sources) {
+  const std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   std::set<std::string> keep(sources.begin(), sources.end());
   m.ip_source_up.retain(
@@ -509,14 +562,17 @@ void Metrics::ip_sources_configured(const std::string& family,
 }
 
 void Metrics::ip_source_result(const std::string& source, const std::string& family, bool up) {
+  const std::lock_guard lock(impl_->mu);
   impl_->ip_source_up.get({{"source", source}, {"family", family}}).Set(up ? 1 : 0);
 }
 
 void Metrics::ip_sources_agreeing(const std::string& family, int agreeing) {
+  const std::lock_guard lock(impl_->mu);
   impl_->ip_agreeing.get({{"family", family}}).Set(agreeing);
 }
 
 void Metrics::records_configured(const std::vector<RecordInfo>& records) {
+  const std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   std::set<std::pair<std::string, std::string>> pairs;
   std::set<std::string> ids;
@@ -545,6 +601,7 @@ void Metrics::records_configured(const std::vector<RecordInfo>& records) {
 
 void Metrics::record_reconciled(const RecordInfo& record, const char* outcome, Duration took,
                                 WallTime when) {
+  const std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   m.record_updates
       .get({{"record", record.record}, {"provider", record.provider}, {"outcome", outcome}})
@@ -557,11 +614,13 @@ void Metrics::record_reconciled(const RecordInfo& record, const char* outcome, D
 }
 
 void Metrics::record_in_sync(const std::string& record, bool in_sync) {
+  const std::lock_guard lock(impl_->mu);
   impl_->record_in_sync.get({{"record", record}}).Set(in_sync ? 1 : 0);
 }
 
 void Metrics::public_ip(const std::string& family, const std::string& address, bool changed,
                         WallTime when) {
+  const std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   m.public_ip.retain(
       [&](const Labels& l) { return l.at("family") != family || l.at("address") == address; });
@@ -574,18 +633,23 @@ void Metrics::public_ip(const std::string& family, const std::string& address, b
 
 void Metrics::authoritative_serial(const std::string& zone, const std::string& nameserver,
                                    uint32_t serial) {
+  const std::lock_guard lock(impl_->mu);
   impl_->serial.get({{"zone", zone}, {"nameserver", nameserver}}).Set(serial);
 }
 
 void Metrics::cycle_done(Duration duration, WallTime when) {
+  const std::lock_guard lock(impl_->mu);
   impl_->cycle_duration.Set(std::chrono::duration<double>(duration).count());
   impl_->last_cycle.Set(to_unix_seconds(when));
 }
 
 std::string Metrics::render() const {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, impl_->registry.Collect());
-  return std::move(out).str();
+  const std::lock_guard lock(impl_->mu);
+  std::string out;
+  out.reserve(impl_->last_size + impl_->last_size / 8);
+  for (const Family* family : impl_->order) family->render(out);
+  impl_->last_size = out.size();
+  return out;
 }
 
 }  // namespace ddnswatch::exporters
