@@ -11,6 +11,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -80,6 +82,7 @@ void append_escaped(std::string& out, std::string_view text, bool label_value) {
 }
 
 /// `a="x",b="y"`: the labels as they stand between the braces, in the order of their names.
+/// It is also the key of a series in its family: one string per series, nothing else kept.
 std::string label_text(const Labels& labels) {
   std::string out;
   for (const auto& [name, value] : labels) {
@@ -90,6 +93,29 @@ std::string label_text(const Labels& labels) {
     out += '"';
   }
   return out;
+}
+
+/// The labels back from label_text's output (which is the only text it is given).
+Labels parse_label_text(std::string_view text) {
+  Labels labels;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t eq = text.find("=\"", at);
+    std::string name(text.substr(at, eq - at));
+    std::string value;
+    at = eq + 2;
+    for (; at < text.size() && text[at] != '"'; ++at) {
+      if (text[at] == '\\' && at + 1 < text.size()) {
+        ++at;
+        value += text[at] == 'n' ? '\n' : text[at];
+      } else {
+        value += text[at];
+      }
+    }
+    labels.emplace(std::move(name), std::move(value));
+    at += 2;  // the closing quote and the comma
+  }
+  return labels;
 }
 
 /// A metric family: its name, HELP and TYPE, and how it writes its series.
@@ -118,8 +144,10 @@ class Family {
   std::string header_;
 };
 
-/// The series of one family keyed by their label values, so that a reload can remove exactly
-/// the series whose labels left the config. Guarded by Metrics::Impl::mu.
+/// The series of one family keyed by their label text, so that a reload can remove exactly
+/// the series whose labels left the config. A series costs its key and its value: at 160,000
+/// series (20,000 name-resolver pairs) that is what the daemon's memory is made of. Guarded
+/// by Metrics::Impl::mu.
 template <typename T>
 class Series final : public Family {
  public:
@@ -128,47 +156,48 @@ class Series final : public Family {
 
   template <typename... Args>
   T& get(const Labels& labels, Args&&... args) {
-    auto it = children_.find(labels);
+    std::string key = label_text(labels);
+    auto it = children_.find(key);
     if (it == children_.end()) {
       it = children_
-               .emplace(std::piecewise_construct, std::forward_as_tuple(labels),
-                        std::forward_as_tuple(text_of(labels), std::forward<Args>(args)...))
+               .emplace(std::piecewise_construct, std::forward_as_tuple(std::move(key)),
+                        std::forward_as_tuple(std::forward<Args>(args)...))
                .first;
     }
-    return it->second.metric;
+    return it->second;
   }
 
-  /// Removes every series for which `keep` is false.
+  /// Removes every series for which `keep` (given the series' labels) is false.
   template <typename Keep>
   void retain(Keep keep) {
-    retain_from(
-        children_.begin(), [](const Labels&) { return true; }, keep);
+    retain_from(children_.begin(), "", keep);
   }
 
   /// As retain, among the series whose labels begin with `prefix` (in the order of the label
-  /// names) only. Those are next to each other in the map, so the others are not visited: a
-  /// name's check costs its own series, not every name's.
+  /// names) only. Their keys begin with the prefix's text, so they are next to each other in
+  /// the map and the others are not visited: a name's check costs its own series, not every
+  /// name's.
   template <typename Keep>
   void retain_prefixed(const Labels& prefix, Keep keep) {
-    retain_from(
-        children_.lower_bound(prefix),
-        [&](const Labels& labels) {
-          return labels.size() >= prefix.size() &&
-                 std::equal(prefix.begin(), prefix.end(), labels.begin());
-        },
-        keep);
+    const std::string text = label_text(prefix);
+    retain_from(children_.lower_bound(text), text, keep);
   }
 
   void render(std::string& out) const override {
     if (children_.empty()) return;
     out += header_;
-    for (const auto& entry : children_) {
-      const Child& child = entry.second;
+    for (const auto& [labels, metric] : children_) {
       if constexpr (kHistogram) {
-        render_histogram(out, child.text, child.metric.Collect().histogram);
+        render_histogram(out, labels, metric.Collect().histogram);
       } else {
-        out += child.text;
-        append_value(out, child.metric.Value());
+        out += name_;
+        if (!labels.empty()) {
+          out += '{';
+          out += labels;
+          out += '}';
+        }
+        out += ' ';
+        append_value(out, metric.Value());
         out += '\n';
       }
     }
@@ -179,24 +208,6 @@ class Series final : public Family {
   static constexpr std::string_view kType = kHistogram                   ? "histogram"
                                             : std::is_same_v<T, Counter> ? "counter"
                                                                          : "gauge";
-
-  struct Child {
-    template <typename... Args>
-    explicit Child(std::string t, Args&&... args)
-        : text(std::move(t)), metric(std::forward<Args>(args)...) {}
-    /// A gauge's or counter's line up to its value (`name{labels} `); a histogram's labels.
-    std::string text;
-    T metric;
-  };
-
-  std::string text_of(const Labels& labels) const {
-    std::string text = label_text(labels);
-    if constexpr (kHistogram) {
-      return text;
-    } else {
-      return text.empty() ? name_ + " " : name_ + "{" + text + "} ";
-    }
-  }
 
   void render_histogram(std::string& out, const std::string& labels,
                         const prometheus::ClientMetric::Histogram& h) const {
@@ -231,14 +242,17 @@ class Series final : public Family {
     out += '\n';
   }
 
-  template <typename Within, typename Keep>
-  void retain_from(typename std::map<Labels, Child>::iterator it, Within within, Keep keep) {
-    while (it != children_.end() && within(it->first)) {
-      it = keep(it->first) ? std::next(it) : children_.erase(it);
+  /// From `it` on, while the key begins with `prefix`: a value's closing quote ends every
+  /// label in the text, so a prefix that ends in one matches those labels exactly.
+  template <typename Keep>
+  void retain_from(typename std::map<std::string, T>::iterator it, std::string_view prefix,
+                   Keep keep) {
+    while (it != children_.end() && std::string_view(it->first).starts_with(prefix)) {
+      it = keep(parse_label_text(it->first)) ? std::next(it) : children_.erase(it);
     }
   }
 
-  std::map<Labels, Child> children_;
+  std::map<std::string, T> children_;
 };
 
 Histogram::BucketBoundaries latency_buckets() {

@@ -121,6 +121,21 @@ TEST(MetricsTest, WritesTheTextFormatThatPrometheusReads) {
   EXPECT_THAT(m.render(), HasSubstr("ddnswatch_dns_answer_ttl_seconds{name=\"www.example.com.\","
                                     "qtype=\"A\",resolver=\"r2\"} 1e+20\n"));
 
+  // A reload with the same resolvers keeps their series as they are: the escaped labels read
+  // back as the values they were made from.
+  m.monitor_configured({{"r1", "192.0.2.1:53", "Say \"hi\"", "a\\b\nc", "udp"},
+                        {"r2", "192.0.2.2:53", "", "", "udp"}},
+                       {{"www.example.com.", "A", {"r1", "r2"}}});
+  const std::string reloaded = m.render();
+  size_t infos = 0;
+  for (size_t at = 0; (at = reloaded.find("\nddnswatch_resolver_info{", at)) != std::string::npos;
+       ++at) {
+    ++infos;
+  }
+  EXPECT_EQ(infos, 2U);
+  EXPECT_THAT(reloaded,
+              HasSubstr("ddnswatch_dns_queries_total{outcome=\"noerror\",resolver=\"r1\"} 2\n"));
+
   // Every line is a comment or ends in a newline; one HELP and one TYPE per family.
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
