@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -82,7 +83,8 @@ NameCheck walk_name(std::span<const uint8_t> m, size_t at, const std::string_vie
   constexpr int kMaxHops = 128;
   constexpr size_t kMaxLength = 255;
   bool equal = compare != nullptr;
-  size_t pos = 0;  // in *compare
+  const std::string_view want = equal ? *compare : std::string_view();
+  size_t pos = 0;  // in want
   size_t length = 0;
   int hops = 0;
   bool jumped = false;
@@ -99,7 +101,7 @@ NameCheck walk_name(std::span<const uint8_t> m, size_t at, const std::string_vie
     if ((label & 0xC0) != 0) return NameCheck::kBad;  // extended label types: not in use
     if (label == 0) {
       if (!jumped && end != nullptr) *end = at + 1;
-      if (equal && pos != compare->size()) equal = false;
+      if (equal && pos != want.size()) equal = false;
       return compare == nullptr ? NameCheck::kDifferent
                                 : (equal ? NameCheck::kEqual : NameCheck::kDifferent);
     }
@@ -108,17 +110,22 @@ NameCheck walk_name(std::span<const uint8_t> m, size_t at, const std::string_vie
     if (length > kMaxLength) return NameCheck::kBad;
     if (equal) {
       if (pos > 0) {
-        if (pos >= compare->size() || (*compare)[pos] != '.') {
+        if (pos >= want.size() || want[pos] != '.') {
           equal = false;
         } else {
           ++pos;
         }
       }
-      if (equal && pos + label <= compare->size()) {
-        for (size_t i = 0; i < label; ++i) {
-          if (ascii_lower(static_cast<char>(m[at + 1 + i])) != ascii_lower((*compare)[pos + i])) {
-            equal = false;
-            break;
+      if (equal && pos + label <= want.size()) {
+        // Names mostly come back in the case they were asked in: fold only when the bytes
+        // differ.
+        const uint8_t* got = m.data() + at + 1;
+        if (std::memcmp(got, want.data() + pos, label) != 0) {
+          for (size_t i = 0; i < label; ++i) {
+            if (ascii_lower(static_cast<char>(got[i])) != ascii_lower(want[pos + i])) {
+              equal = false;
+              break;
+            }
           }
         }
         pos += label;
@@ -272,22 +279,26 @@ Result<Answer> parse_response(std::span<const uint8_t> m, const Question& questi
   }
   at += 4;
 
-  std::vector<RawRecord> answers;
-  answers.reserve(ancount);
+  // The records' places, in buffers kept from one answer to the next (per thread): an
+  // answer is parsed on the hot path of every query.
+  thread_local std::vector<RawRecord> answers;
+  thread_local std::vector<RawRecord> authority;
+  answers.clear();
+  authority.clear();
   for (int i = 0; i < ancount; ++i) {
     auto r = read_record(m, at);
     if (!r) return tl::unexpected(r.error());
     answers.push_back(*r);
   }
-  std::vector<RawRecord> authority;
   for (int i = 0; i < nscount; ++i) {
     auto r = read_record(m, at);
     if (!r) return tl::unexpected(r.error());
     authority.push_back(*r);
   }
 
-  // Follow CNAMEs from the question's name (unless CNAME itself was asked).
-  std::string current(asked);
+  // Follow CNAMEs from the question's name (unless CNAME itself was asked). `current` views
+  // the question or the chain's last name, reset after each push_back.
+  std::string_view current = asked;
   if (question.type != QType::kCNAME) {
     for (int step = 0; step < kMaxChain; ++step) {
       auto it = std::find_if(answers.begin(), answers.end(), [&](const RawRecord& r) {
@@ -296,8 +307,8 @@ Result<Answer> parse_response(std::span<const uint8_t> m, const Question& questi
       if (it == answers.end()) break;
       auto target = decode_rdata(m, *it);
       if (!target) return tl::unexpected(target.error());
-      answer.cname_chain.push_back(*target);
-      current = *target;
+      answer.cname_chain.push_back(std::move(*target));
+      current = answer.cname_chain.back();
     }
   }
 
