@@ -244,6 +244,63 @@ Outcome outcome_for_rcode(int rcode, bool has_records) {
   }
 }
 
+size_t build_query(const Question& question, bool recursion, uint16_t id,
+                   std::span<uint8_t, kMaxQuerySize> out) {
+  std::string_view name = question.name;
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  // Every label costs one length byte and the root one more: 253 characters fill 255 bytes.
+  if (name.empty() || name.size() > 253) return 0;
+  const uint8_t header[12] = {static_cast<uint8_t>(id >> 8),
+                              static_cast<uint8_t>(id & 0xff),
+                              static_cast<uint8_t>(recursion ? 0x01 : 0x00),
+                              0,
+                              0,
+                              1,  // QDCOUNT
+                              0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              1};  // ARCOUNT: the OPT record
+  std::memcpy(out.data(), header, sizeof header);
+  size_t n = sizeof header;
+  size_t start = 0;
+  for (size_t i = 0; i <= name.size(); ++i) {
+    if (i < name.size()) {
+      if (name[i] == '\\') return 0;
+      if (name[i] != '.') continue;
+    }
+    const size_t label = i - start;
+    if (label == 0 || label > 63) return 0;
+    out[n++] = static_cast<uint8_t>(label);
+    std::memcpy(out.data() + n, name.data() + start, label);
+    n += label;
+    start = i + 1;
+  }
+  out[n++] = 0;
+  const auto type = static_cast<uint16_t>(question.type);
+  const auto qclass = static_cast<uint16_t>(question.qclass);
+  // Type and class, then the OPT record: the root's name, TYPE 41, CLASS = the UDP payload
+  // size, TTL 0 (no extended rcode, version 0, no DO bit), no data.
+  const uint8_t tail[15] = {static_cast<uint8_t>(type >> 8),
+                            static_cast<uint8_t>(type & 0xff),
+                            static_cast<uint8_t>(qclass >> 8),
+                            static_cast<uint8_t>(qclass & 0xff),
+                            0,
+                            0,
+                            41,
+                            kEdnsUdpSize >> 8,
+                            kEdnsUdpSize & 0xff,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0};
+  std::memcpy(out.data() + n, tail, sizeof tail);
+  return n + sizeof tail;
+}
+
 Result<Answer> parse_response(std::span<const uint8_t> m, const Question& question) {
   if (m.size() < kHeaderSize) return make_error(ErrorCode::kCorrupt, "shorter than a header");
   Answer answer;

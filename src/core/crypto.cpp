@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 #endif
 
@@ -94,6 +95,11 @@ bool equal_constant_time(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+bool random_bytes(void* out, size_t size) {
+  return BCryptGenRandom(nullptr, static_cast<PUCHAR>(out), static_cast<ULONG>(size),
+                         BCRYPT_USE_SYSTEM_PREFERRED_RNG) >= 0;
+}
+
 #else
 
 std::string hmac(const EVP_MD* md, const char* name, std::string_view key,
@@ -131,6 +137,10 @@ std::string sha256(std::string_view data) {
 
 bool equal_constant_time(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool random_bytes(void* out, size_t size) {
+  return RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(size)) == 1;
 }
 
 #endif

@@ -2,6 +2,7 @@
 // the providers' API signatures), over OpenSSL's libcrypto, or Windows CNG on Windows.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,9 @@ std::string base64_encode(std::string_view data);
 /// Standard base64 (RFC 4648 alphabet, `=` padding required); ASCII whitespace is skipped, as
 /// in keys copied from tsig-keygen's output. Nothing: not base64.
 std::optional<std::string> base64_decode(std::string_view text);
+/// Fills `out` with `size` bytes from the system's CSPRNG (OpenSSL's RAND_bytes; on Windows
+/// BCryptGenRandom). False, and nothing to rely on in `out`, when it cannot.
+bool random_bytes(void* out, size_t size);
 /// Compares two MACs in time that depends only on their length, not on where they differ.
 bool equal_constant_time(std::string_view a, std::string_view b);
 std::string hex_encode(std::string_view data);  // lower case

@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -377,6 +378,36 @@ TEST_F(DnsEngineTest, InFlightCapHolds) {
   EXPECT_EQ(noerror, kQueries);
   EXPECT_EQ(engine_->in_flight(), 0u);
   EXPECT_EQ(engine_->queued(), 0u);
+}
+
+// The engine writes its queries itself (resolvers/dns_message.h, build_query): their IDs
+// must still be unpredictable to an off-path spoofer (RFC 5452), not a counter.
+TEST_F(DnsEngineTest, QueryIdsAreRandom) {
+  testing::HostileDnsServer server;
+  ASSERT_TRUE(server.ok()) << "cannot bind UDP and TCP on 127.0.0.1";
+  ResolverSpec spec;
+  spec.id = "good";
+  spec.address = server.address();
+  spec.port = server.port();
+  add(spec);
+  constexpr int kQueries = 400;
+  for (int i = 0; i < kQueries; ++i) ask("good", fqdn("host" + std::to_string(i)));
+  ASSERT_TRUE(run_all(seconds(10)));
+  for (const Call& call : calls_) EXPECT_EQ(outcome_of(call.answer), "noerror");
+  const std::vector<uint16_t> ids = server.query_ids();
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kQueries));
+  // 400 draws from 65,536 values: about one repeat is expected, ten would be no chance.
+  const std::set<uint16_t> distinct(ids.begin(), ids.end());
+  EXPECT_GE(distinct.size(), static_cast<size_t>(kQueries - 10));
+  int steps = 0;  // consecutive IDs one apart, as a counter would make them
+  int high = 0;   // IDs with the top bit set: about half
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0 && static_cast<uint16_t>(ids[i] - ids[i - 1]) == 1) ++steps;
+    if (ids[i] & 0x8000) ++high;
+  }
+  EXPECT_LE(steps, 3);
+  EXPECT_GT(high, kQueries / 4);
+  EXPECT_LT(high, kQueries * 3 / 4);
 }
 
 TEST_F(DnsEngineTest, RateLimitPacesQueries) {

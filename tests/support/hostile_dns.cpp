@@ -230,6 +230,11 @@ HostileDnsServer::~HostileDnsServer() {
   if (tcp_ >= 0) ::close(tcp_);
 }
 
+std::vector<uint16_t> HostileDnsServer::query_ids() const {
+  const std::lock_guard lock(ids_mu_);
+  return query_ids_;
+}
+
 void HostileDnsServer::serve() {
   State st;
   ::inet_pton(AF_INET, options_.answer.c_str(), st.address.data());
@@ -372,6 +377,10 @@ void HostileDnsServer::serve() {
     const auto q = parse_query(m);
     if (!q) return;
     ++udp_queries_;
+    {
+      const std::lock_guard lock(ids_mu_);
+      query_ids_.push_back(q->id);
+    }
     const HostileMode mode = mode_of(*q);
     if (mode == HostileMode::kTruncatedThenGood) {
       Bytes b = header(*q, 0, 0, kTc);

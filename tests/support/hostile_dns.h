@@ -9,10 +9,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace ddnswatch::testing {
 
@@ -72,6 +74,8 @@ class HostileDnsServer {
 
   int udp_queries() const { return udp_queries_; }
   int tcp_queries() const { return tcp_queries_; }
+  /// The IDs of the UDP queries received so far, in order.
+  std::vector<uint16_t> query_ids() const;
 
  private:
   struct State;
@@ -84,6 +88,8 @@ class HostileDnsServer {
   std::atomic<bool> stop_{false};
   std::atomic<int> udp_queries_{0};
   std::atomic<int> tcp_queries_{0};
+  mutable std::mutex ids_mu_;
+  std::vector<uint16_t> query_ids_;
   std::thread thread_;
 };
 

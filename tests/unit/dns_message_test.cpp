@@ -8,6 +8,7 @@
 // bounds (each input is copied into a buffer of exactly its size, so AddressSanitizer sees it).
 #include "resolvers/dns_message.h"
 
+#include <ares.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -1105,6 +1106,68 @@ TEST(DnsMessageTest, RandomMutationsNeverCrash) {
   // The mutations reach past the first checks: some still parse, some are caught.
   EXPECT_GT(parsed, 0);
   EXPECT_GT(rejected, 0);
+}
+
+// The engine writes its queries itself and hands them to ares_send: they must be the bytes
+// ares_create_query writes for the same question on a channel with EDNS.
+TEST(DnsMessageTest, BuiltQueriesAreTheOnesCaresWrites) {
+  const std::string label63(63, 'x');
+  std::string longest;  // 253 characters: a 255-byte name
+  while (longest.size() < 253) longest += (longest.empty() ? "" : ".") + std::string(49, 'y');
+  longest.resize(253);
+  ASSERT_NE(longest.back(), '.');
+  const std::vector<std::string> names = {"www.example.com",    "www.example.com.",   "a",
+                                          "Mixed.CASE.example", label63 + ".example", longest,
+                                          "_dmarc.example.com", "n00042.bench.test"};
+  const uint16_t ids[] = {0, 0x1234, 0xffff};
+  int compared = 0;
+  for (const std::string& name : names) {
+    for (QType type : {QType::kA, QType::kAAAA, QType::kSOA, QType::kNS, QType::kTXT}) {
+      for (bool recursion : {true, false}) {
+        for (uint16_t id : ids) {
+          std::array<uint8_t, kMaxQuerySize> built{};
+          const size_t length = build_query({name, type, QClass::kIN}, recursion, id, built);
+          unsigned char* expected = nullptr;
+          int expected_length = 0;
+          ASSERT_EQ(ares_create_query(name.c_str(), 1, static_cast<int>(type), id,
+                                      recursion ? 1 : 0, &expected, &expected_length, kEdnsUdpSize),
+                    ARES_SUCCESS)
+              << name;
+          EXPECT_EQ(Bytes(built.begin(), built.begin() + static_cast<std::ptrdiff_t>(length)),
+                    Bytes(expected, expected + expected_length))
+              << name << " " << to_string(type) << " rd=" << recursion << " id=" << id;
+          ares_free_string(expected);
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 8 * 5 * 2 * 3);
+  // The CHAOS class too (version.bind TXT CH, which `probe` may ask).
+  std::array<uint8_t, kMaxQuerySize> built{};
+  const size_t length = build_query({"version.bind", QType::kTXT, QClass::kCH}, false, 7, built);
+  unsigned char* expected = nullptr;
+  int expected_length = 0;
+  ASSERT_EQ(
+      ares_create_query("version.bind", 3, 16, 7, 0, &expected, &expected_length, kEdnsUdpSize),
+      ARES_SUCCESS);
+  EXPECT_EQ(Bytes(built.begin(), built.begin() + static_cast<std::ptrdiff_t>(length)),
+            Bytes(expected, expected + expected_length));
+  ares_free_string(expected);
+}
+
+// Names that need c-ares's escapes or its errors are not built here: the engine then calls
+// ares_query, which says what is wrong with them as before.
+TEST(DnsMessageTest, UnusualNamesAreLeftToCares) {
+  std::string too_long;
+  while (too_long.size() < 254) too_long += "abcdefghi.";
+  too_long.resize(254);
+  for (const std::string& name :
+       {std::string(), std::string("."), std::string("a..b"), std::string(".a"),
+        std::string("a\\.b.example"), std::string(64, 'x') + ".example", too_long}) {
+    std::array<uint8_t, kMaxQuerySize> built{};
+    EXPECT_EQ(build_query({name, QType::kA, QClass::kIN}, true, 1, built), 0U) << name;
+  }
 }
 
 }  // namespace
