@@ -141,11 +141,23 @@ bool name_is(std::span<const uint8_t> m, size_t at, std::string_view name) {
   return walk_name(m, at, &name) == NameCheck::kEqual;
 }
 
+// The question's name starts right after the header; most answers point their owner names
+// at it (0xC00C).
+constexpr size_t kQuestionName = kHeaderSize;
+bool points_to_question(std::span<const uint8_t> m, size_t at) {
+  return at + 1 < m.size() && m[at] == (0xC0 | (kQuestionName >> 8)) &&
+         m[at + 1] == (kQuestionName & 0xff);
+}
+
+/// Reads a record's header, once the question was read and checked (a pointer to the
+/// question's name needs no second walk).
 Result<RawRecord> read_record(std::span<const uint8_t> m, size_t& at) {
   RawRecord r;
   r.owner_at = at;
   size_t end = 0;
-  if (walk_name(m, at, nullptr, &end) == NameCheck::kBad) {
+  if (points_to_question(m, at)) {
+    end = at + 2;
+  } else if (walk_name(m, at, nullptr, &end) == NameCheck::kBad) {
     return make_error(ErrorCode::kCorrupt, fmt::format("bad name at offset {}", at));
   }
   at = end;
@@ -263,19 +275,16 @@ size_t build_query(const Question& question, bool recursion, uint16_t id,
                               0,
                               1};  // ARCOUNT: the OPT record
   std::memcpy(out.data(), header, sizeof header);
+  if (name.find('\\') != std::string_view::npos) return 0;
   size_t n = sizeof header;
-  size_t start = 0;
-  for (size_t i = 0; i <= name.size(); ++i) {
-    if (i < name.size()) {
-      if (name[i] == '\\') return 0;
-      if (name[i] != '.') continue;
-    }
-    const size_t label = i - start;
+  for (size_t start = 0; start <= name.size();) {
+    const size_t dot = std::min(name.find('.', start), name.size());
+    const size_t label = dot - start;
     if (label == 0 || label > 63) return 0;
     out[n++] = static_cast<uint8_t>(label);
     std::memcpy(out.data() + n, name.data() + start, label);
     n += label;
-    start = i + 1;
+    start = dot + 1;
   }
   out[n++] = 0;
   const auto type = static_cast<uint16_t>(question.type);
@@ -354,25 +363,31 @@ Result<Answer> parse_response(std::span<const uint8_t> m, const Question& questi
   }
 
   // Follow CNAMEs from the question's name (unless CNAME itself was asked). `current` views
-  // the question or the chain's last name, reset after each push_back.
+  // the question or the chain's last name, reset after each push_back. While it is the
+  // question's name, an owner that points there is equal without a walk.
   std::string_view current = asked;
+  bool at_question = true;
+  auto owner_is_current = [&](const RawRecord& r) {
+    return (at_question && points_to_question(m, r.owner_at)) || name_is(m, r.owner_at, current);
+  };
   if (question.type != QType::kCNAME) {
     for (int step = 0; step < kMaxChain; ++step) {
       auto it = std::find_if(answers.begin(), answers.end(), [&](const RawRecord& r) {
-        return r.type == static_cast<uint16_t>(QType::kCNAME) && name_is(m, r.owner_at, current);
+        return r.type == static_cast<uint16_t>(QType::kCNAME) && owner_is_current(r);
       });
       if (it == answers.end()) break;
       auto target = decode_rdata(m, *it);
       if (!target) return tl::unexpected(target.error());
       answer.cname_chain.push_back(std::move(*target));
       current = answer.cname_chain.back();
+      at_question = false;
     }
   }
 
   answer.records.reserve(answers.size());
   for (const RawRecord& r : answers) {
     if (r.type != static_cast<uint16_t>(question.type) ||
-        r.qclass != static_cast<uint16_t>(question.qclass) || !name_is(m, r.owner_at, current)) {
+        r.qclass != static_cast<uint16_t>(question.qclass) || !owner_is_current(r)) {
       continue;
     }
     if (question.type == QType::kSOA) {
