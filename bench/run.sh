@@ -10,7 +10,7 @@
 # usage: bench/run.sh [PATH/TO/engine_bench]
 #   without a path: ./build-bench/bench/engine_bench or ./build/bench/engine_bench, looked up
 #   from the current folder and from the repository root.
-# environment: BENCH_ROUNDS (5) rounds of dnsperf then the engine, BENCH_ROUND_SECONDS (4)
+# environment: BENCH_ROUNDS (10) rounds of dnsperf then the engine, BENCH_ROUND_SECONDS (2)
 #   each; BENCH_SECONDS (10) for the other rate runs (bare c-ares, blackbox exporter),
 #   BENCH_IN_FLIGHT (100) queries outstanding for every client, BENCH_SERVER_CPU (0),
 #   BENCH_CLIENT_CPU (1),
@@ -26,8 +26,8 @@ export LC_ALL=C  # decimal points in printf and awk
 
 seconds=${BENCH_SECONDS:-10}
 in_flight=${BENCH_IN_FLIGHT:-100}
-rounds=${BENCH_ROUNDS:-5}
-round_seconds=${BENCH_ROUND_SECONDS:-4}
+rounds=${BENCH_ROUNDS:-10}
+round_seconds=${BENCH_ROUND_SECONDS:-2}
 with_cares=${BENCH_CARES:-1}
 server_cpu=${BENCH_SERVER_CPU:-0}
 client_cpu=${BENCH_CLIENT_CPU:-1}
