@@ -1113,7 +1113,10 @@ TEST(DnsMessageTest, RandomMutationsNeverCrash) {
 TEST(DnsMessageTest, BuiltQueriesAreTheOnesCaresWrites) {
   const std::string label63(63, 'x');
   std::string longest;  // 253 characters: a 255-byte name
-  while (longest.size() < 253) longest += (longest.empty() ? "" : ".") + std::string(49, 'y');
+  while (longest.size() < 253) {
+    if (!longest.empty()) longest += '.';
+    longest.append(49, 'y');
+  }
   longest.resize(253);
   ASSERT_NE(longest.back(), '.');
   const std::vector<std::string> names = {"www.example.com",    "www.example.com.",   "a",
