@@ -190,13 +190,7 @@ class Series final : public Family {
       if constexpr (kHistogram) {
         render_histogram(out, labels, metric.Collect().histogram);
       } else {
-        out += name_;
-        if (!labels.empty()) {
-          out += '{';
-          out += labels;
-          out += '}';
-        }
-        out += ' ';
+        append_head(out, "", labels);
         append_value(out, metric.Value());
         out += '\n';
       }
@@ -208,6 +202,18 @@ class Series final : public Family {
   static constexpr std::string_view kType = kHistogram                   ? "histogram"
                                             : std::is_same_v<T, Counter> ? "counter"
                                                                          : "gauge";
+
+  /// A sample line up to its value: `name_suffix{labels} `, without braces when no labels.
+  void append_head(std::string& out, std::string_view suffix, const std::string& labels) const {
+    out += name_;
+    out += suffix;
+    if (!labels.empty()) {
+      out += '{';
+      out += labels;
+      out += '}';
+    }
+    out += ' ';
+  }
 
   void render_histogram(std::string& out, const std::string& labels,
                         const prometheus::ClientMetric::Histogram& h) const {
@@ -224,20 +230,10 @@ class Series final : public Family {
       append_count(out, bucket.cumulative_count);
       out += '\n';
     }
-    auto start = [&](const char* suffix) {
-      out += name_;
-      out += suffix;
-      if (!labels.empty()) {
-        out += '{';
-        out += labels;
-        out += '}';
-      }
-      out += ' ';
-    };
-    start("_sum");
+    append_head(out, "_sum", labels);
     append_value(out, h.sample_sum);
     out += '\n';
-    start("_count");
+    append_head(out, "_count", labels);
     append_count(out, h.sample_count);
     out += '\n';
   }

@@ -260,8 +260,9 @@ size_t build_query(const Question& question, bool recursion, uint16_t id,
                    std::span<uint8_t, kMaxQuerySize> out) {
   std::string_view name = question.name;
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  // Every label costs one length byte and the root one more: 253 characters fill 255 bytes.
-  if (name.empty() || name.size() > 253) return 0;
+  // Every label costs one length byte and the root one more: 253 characters fill 255 bytes. A
+  // backslash is c-ares's escape, which ares_query reads.
+  if (name.empty() || name.size() > 253 || name.find('\\') != std::string_view::npos) return 0;
   const uint8_t header[12] = {static_cast<uint8_t>(id >> 8),
                               static_cast<uint8_t>(id & 0xff),
                               static_cast<uint8_t>(recursion ? 0x01 : 0x00),
@@ -275,7 +276,6 @@ size_t build_query(const Question& question, bool recursion, uint16_t id,
                               0,
                               1};  // ARCOUNT: the OPT record
   std::memcpy(out.data(), header, sizeof header);
-  if (name.find('\\') != std::string_view::npos) return 0;
   size_t n = sizeof header;
   for (size_t start = 0; start <= name.size();) {
     const size_t dot = std::min(name.find('.', start), name.size());
