@@ -20,6 +20,7 @@
 
 #include "core/crypto.h"
 #include "core/inet.h"
+#include "resolvers/batched_io.h"
 #include "resolvers/dns_message.h"
 #include "resolvers/token_bucket.h"
 
@@ -119,6 +120,7 @@ struct EngineCore {
   uv_loop_t* uv_loop;
   const Clock& clock;
   DnsQueryObserver* observer;
+  BatchedIo io;  // the channels' socket functions: declared first, it outlives them
   std::map<std::string, std::unique_ptr<Channel>> channels;
   std::vector<std::unique_ptr<Channel>> retired;  // released by the deferred timer
   std::vector<std::pair<Callback, Answer>> completed;
@@ -221,6 +223,7 @@ Result<std::unique_ptr<Channel>> EngineCore::make_channel(const ResolverSpec& sp
                       fmt::format("resolver {}: c-ares: {}", spec.id, ares_strerror(status)));
   }
   ch->channel.reset(raw);
+  io.attach(raw);  // before the first socket opens
   if (auto ok = set_server(raw, spec); !ok) return tl::unexpected(ok.error());
   return ch;
 }
