@@ -43,16 +43,14 @@ struct BatchedIo::State {
       buffers = std::make_unique<uint8_t[]>(kSlots * kSlotSize);
       for (unsigned i = 0; i < kSlots; ++i) {
         vectors[i] = iovec{buffers.get() + i * kSlotSize, kSlotSize};
+        msghdr& h = messages[i].msg_hdr;
+        h.msg_name = &peers[i];
+        h.msg_iov = &vectors[i];
+        h.msg_iovlen = 1;
       }
     }
-    for (unsigned i = 0; i < kSlots; ++i) {
-      msghdr& h = messages[i].msg_hdr;
-      h = msghdr{};
-      h.msg_name = &peers[i];
-      h.msg_namelen = sizeof peers[i];
-      h.msg_iov = &vectors[i];
-      h.msg_iovlen = 1;
-    }
+    // The kernel rewrites only each header's address length (and its flags).
+    for (mmsghdr& m : messages) m.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     const int n = recvmmsg(s, messages.data(), kSlots, MSG_DONTWAIT, nullptr);
     if (n <= 0) {
       if (n == 0) errno = EAGAIN;
@@ -96,11 +94,8 @@ int connect_socket(ares_socket_t fd, const sockaddr* address, ares_socklen_t len
 
 ares_ssize_t receive(ares_socket_t fd, void* data, size_t length, int flags, sockaddr* from,
                      ares_socklen_t* from_length, void* user) {
-  // c-ares reads TCP without asking for the peer's address.
-  if (from == nullptr || from_length == nullptr || flags != 0) {
-    return from == nullptr ? recv(fd, data, length, flags)
-                           : recvfrom(fd, data, length, flags, from, from_length);
-  }
+  // c-ares reads TCP without asking for the peer's address, and UDP without flags.
+  if (from == nullptr || flags != 0) return recvfrom(fd, data, length, flags, from, from_length);
   auto* state = static_cast<State*>(user);
   if (state->fd == fd && state->next == state->count) {
     // The batch is handed over. One shorter than kSlots emptied the socket: would block,

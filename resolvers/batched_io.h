@@ -25,7 +25,7 @@ class BatchedIo {
   void attach(ares_channel channel);
 
   /// Answers read with recvmmsg, and the recvmmsg calls that returned at least one: their
-  /// ratio is the batch size (shown by tests and engine_bench).
+  /// ratio is the batch size (checked by the unit tests).
   struct Counts {
     unsigned long long answers = 0;
     unsigned long long batches = 0;

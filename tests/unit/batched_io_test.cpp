@@ -62,6 +62,9 @@ std::array<uint8_t, 4> address_of(int i) {
   return {10, 0, static_cast<uint8_t>(i / 256), static_cast<uint8_t>(i % 256)};
 }
 
+/// The id of the query `q`.
+int id_of(const Bytes& q) { return q[0] << 8 | q[1]; }
+
 /// The answer to `query`: its header and question, QR set, one A record (owner: a pointer to
 /// the question's name) with `address`.
 Bytes answer_to(const uint8_t* query, size_t length, std::array<uint8_t, 4> address) {
@@ -74,7 +77,7 @@ Bytes answer_to(const uint8_t* query, size_t length, std::array<uint8_t, 4> addr
   return out;
 }
 
-struct Result {
+struct Reply {
   int calls = 0;
   int status = -1;
   std::string address;
@@ -84,7 +87,7 @@ struct Fixture {
   ares_channel channel = nullptr;
   int client_fd = -1;
   BatchedIo io;
-  std::array<Result, kQueries> results{};
+  std::array<Reply, kQueries> results{};
 
   explicit Fixture(uint16_t server_port) {
     ares_options options{};
@@ -119,7 +122,7 @@ struct Fixture {
       ares_send(
           channel, query, length,
           [](void* arg, int status, int, unsigned char* abuf, int alen) {
-            auto* r = static_cast<Result*>(arg);
+            auto* r = static_cast<Reply*>(arg);
             ++r->calls;
             r->status = status;
             if (status == ARES_SUCCESS && alen >= 4) {
@@ -138,7 +141,7 @@ struct Fixture {
     const auto until = std::chrono::steady_clock::now() + deadline;
     auto ended = [this] {
       int n = 0;
-      for (const Result& r : results) n += r.calls > 0 ? 1 : 0;
+      for (const Reply& r : results) n += r.calls > 0 ? 1 : 0;
       return n;
     };
     while (ended() < kQueries && std::chrono::steady_clock::now() < until) {
@@ -180,12 +183,11 @@ TEST(BatchedIo, EveryQueryGetsItsOwnAnswerInBatches) {
   // Answered in reverse order, all before the client reads: the socket holds 100 answers.
   for (auto it = queries.rbegin(); it != queries.rend(); ++it) {
     const Bytes& q = it->first;
-    const int id = q[0] << 8 | q[1];
-    reply(server, answer_to(q.data(), q.size(), address_of(id)), it->second);
+    reply(server, answer_to(q.data(), q.size(), address_of(id_of(q))), it->second);
   }
   ASSERT_EQ(f.run(std::chrono::seconds(5)), kQueries);
   for (int i = 0; i < kQueries; ++i) {
-    const Result& r = f.results[static_cast<size_t>(i)];
+    const Reply& r = f.results[static_cast<size_t>(i)];
     EXPECT_EQ(r.calls, 1) << name_of(i);
     EXPECT_EQ(r.status, ARES_SUCCESS) << name_of(i);
     EXPECT_EQ(r.address, "10.0.0." + std::to_string(i)) << name_of(i);
@@ -209,7 +211,7 @@ TEST(BatchedIo, AnswerFromAnotherPortIsRefused) {
     reply(spoofer, answer_to(q.data(), q.size(), {192, 0, 2, 66}), from);
   }
   for (const auto& [q, from] : queries) {
-    reply(server, answer_to(q.data(), q.size(), address_of(q[0] << 8 | q[1])), from);
+    reply(server, answer_to(q.data(), q.size(), address_of(id_of(q))), from);
   }
   ASSERT_EQ(f.run(std::chrono::seconds(5)), kQueries);
   for (int i = 0; i < kQueries; ++i) {
