@@ -65,9 +65,11 @@ wait_for() {
 }
 
 stopped() { [ "$(state)" = STOPPED ]; }
-# Not curl: http_get.py says why (a Wine 8.0 fault that curl's way of closing sets off).
-scrape() { "$root/tests/windows/http_get.py" "$port" /metrics >"$work/metrics.txt" 2>/dev/null; }
-healthy() { "$root/tests/windows/http_get.py" "$port" /healthz >/dev/null 2>/dev/null; }
+# GET PATH from the service, body to stdout. Not curl: http_get.py says why (a Wine 8.0
+# fault that curl's way of closing sets off).
+get() { "$root/tests/windows/http_get.py" "$port" "$1" 2>/dev/null; }
+scrape() { get /metrics >"$work/metrics.txt"; }
+healthy() { get /healthz >/dev/null; }
 
 # A TCP port on 127.0.0.1 that nobody listens on now.
 pick_port() {
